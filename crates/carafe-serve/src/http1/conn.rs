@@ -1,0 +1,236 @@
+//! `Connection`: one client's socket with its read and write buffers and its deadline.
+//!
+//! Reads go into `read_buf` and are parsed in place; responses are encoded into
+//! `write_buf` and flushed only when the server is about to wait for the client, so a batch
+//! of pipelined requests is answered with one `write`. Every wait on the client has a
+//! deadline (header read, body read, idle, write), all served by one timer per connection
+//! that is re-armed lazily: moving the deadline is a store, not a timer-wheel operation.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
+
+use super::parse::{HeadParser, RequestHead};
+use crate::config::Config;
+use crate::error::{Deadline, Error};
+use crate::registry::ConnStats;
+
+/// How much room to make in `read_buf` before each read.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Responses buffered past this size are flushed without waiting for the batch to end.
+pub(crate) const FLUSH_THRESHOLD: usize = 64 * 1024;
+
+/// What a wait for the client's bytes ended with.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReadOutcome {
+    /// This many bytes arrived.
+    Data(usize),
+    /// The client closed its side.
+    Eof,
+    /// A graceful shutdown began while the connection was idle.
+    Shutdown,
+}
+
+/// One client's connection.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    /// The socket.
+    pub(crate) stream: TcpStream,
+    /// Bytes read and not yet parsed.
+    pub(crate) read_buf: BytesMut,
+    /// Encoded response bytes not yet written.
+    pub(crate) write_buf: BytesMut,
+    /// Incremental state of the request head being read.
+    parser: HeadParser,
+    /// The registry entry's counters.
+    pub(crate) stats: Arc<ConnStats>,
+    /// The server's settings.
+    pub(crate) config: Arc<Config>,
+    /// The one timer, armed at or before the current deadline.
+    timer: Pin<Box<Sleep>>,
+    /// Becomes `true` when a graceful shutdown begins.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        stream: TcpStream,
+        stats: Arc<ConnStats>,
+        config: Arc<Config>,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let timer = Box::pin(tokio::time::sleep_until(Instant::now() + config.timeouts.idle));
+        Connection {
+            stream,
+            read_buf: BytesMut::with_capacity(READ_CHUNK),
+            write_buf: BytesMut::with_capacity(READ_CHUNK),
+            parser: HeadParser::default(),
+            stats,
+            config,
+            timer,
+            shutdown,
+        }
+    }
+
+    /// Whether a graceful shutdown has begun.
+    pub(crate) fn shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Reads the next request head. `Ok(None)` means the connection should close quietly:
+    /// the client left between requests, the idle deadline passed, or the server is
+    /// shutting down and no request had begun.
+    pub(crate) async fn read_head(&mut self, first: bool) -> Result<Option<RequestHead>, Error> {
+        // The header deadline runs from the accept for a new connection and from the
+        // first byte of the request on a reused one.
+        let mut head_deadline = first.then(|| Instant::now() + self.config.timeouts.header_read);
+        loop {
+            if !self.read_buf.is_empty() {
+                if let Some(head) = self.parser.parse(&mut self.read_buf, &self.config.limits)? {
+                    return Ok(Some(head));
+                }
+            }
+            self.flush().await?;
+            let (deadline, which) = match head_deadline {
+                Some(deadline) => (deadline, Deadline::HeaderRead),
+                None => (Instant::now() + self.config.timeouts.idle, Deadline::Idle),
+            };
+            let watch_shutdown = self.read_buf.is_empty();
+            match self.read_more(deadline, which, watch_shutdown).await {
+                Ok(ReadOutcome::Data(_)) => {}
+                Ok(ReadOutcome::Eof) if self.read_buf.is_empty() => return Ok(None),
+                Ok(ReadOutcome::Eof) => return Err(Error::IncompleteMessage),
+                Ok(ReadOutcome::Shutdown) => return Ok(None),
+                Err(Error::Timeout(Deadline::Idle)) => return Ok(None),
+                Err(Error::Timeout(Deadline::HeaderRead)) if self.read_buf.is_empty() => {
+                    return Ok(None)
+                }
+                Err(error) => return Err(error),
+            }
+            head_deadline.get_or_insert_with(|| Instant::now() + self.config.timeouts.header_read);
+        }
+    }
+
+    /// Reads more body bytes, with the body deadline.
+    pub(crate) async fn read_body(&mut self) -> Result<(), Error> {
+        let deadline = Instant::now() + self.config.timeouts.body_read;
+        match self.read_more(deadline, Deadline::BodyRead, false).await? {
+            ReadOutcome::Data(_) => Ok(()),
+            ReadOutcome::Eof | ReadOutcome::Shutdown => Err(Error::IncompleteMessage),
+        }
+    }
+
+    /// Waits for bytes from the client until `deadline`.
+    async fn read_more(
+        &mut self,
+        deadline: Instant,
+        which: Deadline,
+        watch_shutdown: bool,
+    ) -> Result<ReadOutcome, Error> {
+        self.read_buf.reserve(READ_CHUNK);
+        if self.timer.deadline() > deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        loop {
+            tokio::select! {
+                biased;
+                read = self.stream.read_buf(&mut self.read_buf) => {
+                    let read = read?;
+                    self.stats.add_in(read);
+                    return Ok(if read == 0 { ReadOutcome::Eof } else { ReadOutcome::Data(read) });
+                }
+                () = &mut self.timer => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::Timeout(which));
+                    }
+                    // The timer was armed for an older, earlier deadline.
+                    self.timer.as_mut().reset(deadline);
+                }
+                _ = self.shutdown.wait_for(|stopping| *stopping), if watch_shutdown => {
+                    return Ok(ReadOutcome::Shutdown);
+                }
+            }
+        }
+    }
+
+    /// Writes everything buffered. Cancel-safe: what was written is removed from the
+    /// buffer, what was not stays for the next flush.
+    pub(crate) async fn flush(&mut self) -> Result<(), Error> {
+        if self.write_buf.is_empty() {
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.config.timeouts.idle;
+        if self.timer.deadline() > deadline {
+            self.timer.as_mut().reset(deadline);
+        }
+        while !self.write_buf.is_empty() {
+            tokio::select! {
+                biased;
+                written = self.stream.write(&self.write_buf) => {
+                    let written = written?;
+                    if written == 0 {
+                        return Err(Error::Io(std::io::ErrorKind::WriteZero.into()));
+                    }
+                    self.write_buf.advance(written);
+                    self.stats.add_out(written);
+                }
+                () = &mut self.timer => {
+                    if Instant::now() >= deadline {
+                        return Err(Error::Timeout(Deadline::Idle));
+                    }
+                    self.timer.as_mut().reset(deadline);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a large buffer without copying it into `write_buf` first.
+    pub(crate) async fn write_direct(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.flush().await?;
+        let deadline = Instant::now() + self.config.timeouts.idle;
+        tokio::time::timeout_at(deadline, self.stream.write_all(data))
+            .await
+            .map_err(|_| Error::Timeout(Deadline::Idle))??;
+        self.stats.add_out(data.len());
+        Ok(())
+    }
+
+    /// Flushes, half-closes, and reads (discarding) what the client still sends, up to a
+    /// bound, so it sees our last answer instead of a reset. RFC 9112 §9.6.
+    pub(crate) async fn linger_close(mut self) {
+        if self.flush().await.is_err() {
+            return;
+        }
+        let _ = self.stream.shutdown().await;
+        let max = self.config.limits.max_drain_bytes;
+        let deadline = Instant::now() + std::time::Duration::from_secs(2);
+        let mut discarded = 0u64;
+        while discarded <= max {
+            self.read_buf.clear();
+            match tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.read_buf)).await
+            {
+                Ok(Ok(read)) if read > 0 => discarded += read as u64,
+                _ => return,
+            }
+        }
+    }
+
+    /// The socket and the bytes read past the last request, for an upgrade.
+    pub(crate) fn into_parts(self) -> (TcpStream, bytes::Bytes) {
+        (self.stream, self.read_buf.freeze())
+    }
+
+    /// Flushes and closes.
+    pub(crate) async fn close(mut self) {
+        if self.flush().await.is_ok() {
+            let _ = self.stream.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! Writing answers: the application's response, the server's own error answers, the
+//! hand-over of an upgraded connection, and the access log line.
+
+use std::fmt::Write as _;
+
+use bytes::Bytes;
+use http::{header, HeaderValue, StatusCode, Version};
+use http_body::Body as _;
+use http_body_util::BodyExt;
+use tokio::sync::oneshot;
+
+use super::conn::{Connection, FLUSH_THRESHOLD};
+use super::encode::{self, BodyEncoding};
+use super::parse::RequestHead;
+use super::{Exchange, Next};
+use crate::error::Error;
+use crate::gateway::Response;
+use crate::registry::ConnState;
+use crate::upgrade::Upgraded;
+
+/// Bodies larger than this are written straight from their buffer, not copied.
+const DIRECT_WRITE: usize = 16 * 1024;
+
+/// Encodes the server's own answer to a failed request into the write buffer. The
+/// connection is closed after it, so it says `connection: close`.
+pub(super) fn answer_error(conn: &mut Connection, error: &Error) {
+    let Some(status) = error.status() else {
+        return;
+    };
+    tracing::debug!(target: "carafe::http1", peer = %conn.stats.peer_addr, "{error}");
+    let message = error.to_string();
+    let mut headers = http::HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    let exchange = encode::Exchange {
+        head_request: false,
+        http11: true,
+        keep_alive: false,
+        body_len: Some(message.len() as u64),
+    };
+    encode::encode_head(status, &headers, exchange, &mut conn.write_buf);
+    conn.write_buf.extend_from_slice(message.as_bytes());
+}
+
+/// Writes the application's response and says what becomes of the connection.
+pub(super) async fn write_response(
+    conn: &mut Connection,
+    response: Response,
+    facts: &Exchange,
+    keep_alive: bool,
+) -> Next {
+    conn.stats.set_state(ConnState::Writing);
+    let (parts, mut body) = response.into_parts();
+    let status = if parts.status == StatusCode::SWITCHING_PROTOCOLS {
+        // 101 without an upgrade request (or twice) is an application bug.
+        tracing::error!(target: "carafe::http1", "101 answer to a request that did not ask to upgrade");
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        parts.status
+    };
+    let keep_alive = keep_alive && !asks_to_close(&parts.headers);
+    let exchange = encode::Exchange {
+        head_request: facts.method == http::Method::HEAD,
+        http11: facts.version == Version::HTTP_11,
+        keep_alive,
+        body_len: body.size_hint().exact(),
+    };
+    let encoding = encode::encode_head(status, &parts.headers, exchange, &mut conn.write_buf);
+    log_access(facts, status, exchange.body_len);
+    conn.stats.add_request();
+    let written = match body.as_full() {
+        Some(bytes) if encoding != BodyEncoding::None => write_full(conn, bytes, encoding).await,
+        Some(_) => Ok(()),
+        None if encoding == BodyEncoding::None => Ok(()),
+        None => write_streamed(conn, &mut body, encoding).await,
+    };
+    match written {
+        Ok(()) if keep_alive && !encode::forces_close(encoding) => Next::KeepAlive,
+        Ok(()) => Next::Close,
+        Err(error) => {
+            tracing::debug!(target: "carafe::http1", "writing the response failed: {error}");
+            Next::Done
+        }
+    }
+}
+
+fn asks_to_close(headers: &http::HeaderMap) -> bool {
+    headers.get_all(header::CONNECTION).iter().any(|value| {
+        value.as_bytes().split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+    })
+}
+
+/// A body already in memory: copied behind the head (small) or written on its own.
+async fn write_full(conn: &mut Connection, bytes: &[u8], encoding: BodyEncoding) -> Result<(), Error> {
+    if encoding == BodyEncoding::Chunked {
+        // Only a user-declared length can make a full body unsized; keep it simple.
+        encode::write_chunk_size(bytes.len(), &mut conn.write_buf);
+    }
+    if bytes.len() >= DIRECT_WRITE {
+        conn.write_direct(bytes).await?;
+    } else {
+        conn.write_buf.extend_from_slice(bytes);
+    }
+    if encoding == BodyEncoding::Chunked {
+        conn.write_buf.extend_from_slice(b"\r\n");
+        conn.write_buf.extend_from_slice(encode::LAST_CHUNK);
+    }
+    if conn.write_buf.len() >= FLUSH_THRESHOLD {
+        conn.flush().await?;
+    }
+    Ok(())
+}
+
+/// A streamed body: each frame is written and flushed as it comes, so server-sent events
+/// and long polls reach the client without delay.
+async fn write_streamed(
+    conn: &mut Connection,
+    body: &mut crate::gateway::Body,
+    encoding: BodyEncoding,
+) -> Result<(), Error> {
+    let mut left = match encoding {
+        BodyEncoding::Length(length) => Some(length),
+        _ => None,
+    };
+    while let Some(frame) = body.frame().await {
+        let frame = frame?;
+        let Ok(data) = frame.into_data() else {
+            continue; // Trailers are not sent: we never announce them in `trailer`.
+        };
+        if data.is_empty() {
+            continue;
+        }
+        if let Some(left) = &mut left {
+            *left = left.checked_sub(data.len() as u64).ok_or(Error::Body(
+                "response body is longer than its content-length".into(),
+            ))?;
+        }
+        write_data_frame(conn, data, encoding).await?;
+        conn.flush().await?;
+    }
+    if left.is_some_and(|left| left > 0) {
+        return Err(Error::Body("response body is shorter than its content-length".into()));
+    }
+    if encoding == BodyEncoding::Chunked {
+        conn.write_buf.extend_from_slice(encode::LAST_CHUNK);
+    }
+    Ok(())
+}
+
+async fn write_data_frame(
+    conn: &mut Connection,
+    data: Bytes,
+    encoding: BodyEncoding,
+) -> Result<(), Error> {
+    if encoding == BodyEncoding::Chunked {
+        encode::write_chunk_size(data.len(), &mut conn.write_buf);
+    }
+    if data.len() >= DIRECT_WRITE {
+        conn.write_direct(&data).await?;
+    } else {
+        conn.write_buf.extend_from_slice(&data);
+    }
+    if encoding == BodyEncoding::Chunked {
+        conn.write_buf.extend_from_slice(b"\r\n");
+    }
+    Ok(())
+}
+
+/// Writes the 101 head; the caller then hands the socket, with any bytes read past the
+/// request, to the handler's [`OnUpgrade`](crate::upgrade::OnUpgrade).
+pub(super) async fn write_switching_head(
+    conn: &mut Connection,
+    response: Response,
+    facts: &Exchange,
+    tx: oneshot::Sender<Upgraded>,
+) -> Next {
+    let exchange = encode::Exchange {
+        head_request: false,
+        http11: true,
+        keep_alive: true,
+        body_len: Some(0),
+    };
+    encode::encode_head(response.status(), response.headers(), exchange, &mut conn.write_buf);
+    log_access(facts, response.status(), None);
+    conn.stats.add_request();
+    match conn.flush().await {
+        Ok(()) => Next::Upgrade(tx),
+        Err(_) => Next::Done,
+    }
+}
+
+/// The request part of the access log line, computed before the head is consumed, or
+/// `None` when access logging is off.
+pub(super) fn access_log_request(conn: &Connection, head: &RequestHead) -> Option<String> {
+    if !conn.config.access_log || !tracing::enabled!(target: "carafe::access", tracing::Level::INFO) {
+        return None;
+    }
+    let mut line = String::with_capacity(64);
+    let _ = write!(
+        line,
+        "{} - - [{}] \"{} {} {:?}\"",
+        conn.stats.peer_addr.ip(),
+        werkzeug_time(),
+        head.method,
+        head.uri,
+        head.version
+    );
+    Some(line)
+}
+
+/// Logs Werkzeug's line: `127.0.0.1 - - [22/Nov/2026 05:01:50] "GET / HTTP/1.1" 200 13`.
+fn log_access(facts: &Exchange, status: StatusCode, body_len: Option<u64>) {
+    let Some(request) = &facts.log_line else {
+        return;
+    };
+    match body_len {
+        Some(len) => tracing::info!(target: "carafe::access", "{request} {} {len}", status.as_u16()),
+        None => tracing::info!(target: "carafe::access", "{request} {} -", status.as_u16()),
+    }
+}
+
+/// The time as Werkzeug's log shows it, in UTC: `22/Nov/2026 05:01:50`.
+fn werkzeug_time() -> String {
+    // IMF-fixdate: "Sun, 22 Nov 2026 05:01:50 GMT"
+    let imf = httpdate::fmt_http_date(std::time::SystemTime::now());
+    let parts: Vec<&str> = imf.split(' ').collect();
+    match parts.as_slice() {
+        [_, day, month, year, time, _] => format!("{day}/{month}/{year} {time}"),
+        _ => imf,
+    }
+}

@@ -1,0 +1,173 @@
+//! The server: `socketserver.TCPServer`'s steps as explicit calls.
+//!
+//! ```text
+//! TcpServer::bind      server_bind      socket(), SO_REUSEADDR, bind()
+//! TcpServer::activate  server_activate  listen(backlog)
+//! serve_forever        serve_forever    accept loop, one task per connection
+//! ShutdownHandle       shutdown         stop accepting, drain, hard stop after the grace
+//! ```
+//!
+//! Graceful shutdown: the handle flips a `watch` channel. The accept loop stops and drops
+//! the listening socket (new connections are refused); idle keep-alive connections close;
+//! a request in flight is answered with `connection: close`; upgraded connections see
+//! [`Upgraded::shutdown_signal`](crate::upgrade::Upgraded::shutdown_signal). The server
+//! waits until the registry is empty or the grace period ends, then aborts what is left.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::{watch, Semaphore};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::gateway::{Application, ConnInfo};
+use crate::registry::Registry;
+use crate::tcp::Listener;
+
+/// What every connection task shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The server's settings.
+    pub(crate) config: Arc<Config>,
+    /// Becomes `true` when a graceful shutdown begins.
+    pub(crate) shutdown: watch::Receiver<bool>,
+}
+
+/// A TCP server speaking HTTP/1.1 to an [`Application`].
+///
+/// ```no_run
+/// use carafe_serve::{Body, Config, Request, Response, TcpServer};
+///
+/// # async fn f() -> Result<(), carafe_serve::Error> {
+/// let mut server = TcpServer::bind("127.0.0.1:8082".parse().unwrap(), Config::default())?;
+/// server.activate()?;
+/// let stop = server.shutdown_handle();
+/// tokio::spawn(async move {
+///     tokio::signal::ctrl_c().await.ok();
+///     stop.shutdown();
+/// });
+/// server.serve_forever(|_req: Request| async { Response::new(Body::from("hi")) }).await
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TcpServer {
+    /// The bound socket.
+    listener: Listener,
+    /// Settings shared with every connection.
+    config: Arc<Config>,
+    /// Live connections.
+    registry: Arc<Registry>,
+    /// Flipped to `true` to begin a graceful shutdown.
+    shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl TcpServer {
+    /// Creates the socket and binds it (`server_bind`); call [`activate`](Self::activate)
+    /// next.
+    pub fn bind(addr: SocketAddr, config: Config) -> Result<Self, Error> {
+        let listener = Listener::bind(addr, config.backlog, config.reuse_port)?;
+        Ok(TcpServer::from_listener(listener, config))
+    }
+
+    /// A server on a listener bound elsewhere (inherited from a parent process, say).
+    pub fn from_listener(listener: Listener, config: Config) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        TcpServer {
+            listener,
+            config: Arc::new(config),
+            registry: Arc::default(),
+            shutdown: Arc::new(shutdown),
+        }
+    }
+
+    /// Starts listening (`server_activate`).
+    pub fn activate(&mut self) -> Result<(), Error> {
+        self.listener.activate()
+    }
+
+    /// The address the server is bound to, with the real port if 0 was asked.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr()
+    }
+
+    /// A handle that stops the server from anywhere.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { tx: Arc::clone(&self.shutdown) }
+    }
+
+    /// The table of live connections.
+    pub fn registry(&self) -> Arc<Registry> {
+        Arc::clone(&self.registry)
+    }
+
+    /// Accepts and serves connections until [`ShutdownHandle::shutdown`] is called, then
+    /// drains (`serve_forever`). Must run inside a tokio runtime.
+    pub async fn serve_forever<A: Application>(self, app: A) -> Result<(), Error> {
+        let TcpServer { listener, config, registry, shutdown } = self;
+        let mut acceptor = listener.into_tokio().map_err(Error::Listen)?;
+        let local_addr = acceptor.local_addr;
+        let app = Arc::new(app);
+        let slots = Arc::new(Semaphore::new(config.max_connections));
+        let shared =
+            Arc::new(Shared { config: Arc::clone(&config), shutdown: shutdown.subscribe() });
+        let mut stop = shutdown.subscribe();
+        loop {
+            let permit = tokio::select! {
+                permit = Arc::clone(&slots).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break, // the semaphore is never closed
+                },
+                _ = stop.wait_for(|stopping| *stopping) => break,
+            };
+            let (stream, peer_addr) = tokio::select! {
+                accepted = acceptor.accept() => accepted,
+                _ = stop.wait_for(|stopping| *stopping) => break,
+            };
+            let guard = registry.register(peer_addr, permit);
+            let stats = Arc::clone(&guard.stats);
+            let info = ConnInfo { peer_addr, local_addr, id: stats.id };
+            let task = tokio::spawn(crate::http1::serve_connection(
+                stream,
+                info,
+                guard,
+                Arc::clone(&app),
+                Arc::clone(&shared),
+            ));
+            stats.set_abort(task.abort_handle());
+        }
+        // Closing the listening socket makes the kernel refuse new connections.
+        drop(acceptor);
+        drain(&registry, config.timeouts.shutdown_grace).await;
+        Ok(())
+    }
+}
+
+/// Waits for the live connections to finish, and stops those left after `grace`.
+async fn drain(registry: &Registry, grace: std::time::Duration) {
+    if tokio::time::timeout(grace, registry.wait_empty()).await.is_err() {
+        let left = registry.len();
+        tracing::warn!(
+            target: "carafe::server",
+            "{left} connection(s) still open after the {grace:?} grace period; stopping them"
+        );
+        registry.abort_all();
+    }
+}
+
+/// Stops a running [`TcpServer`]; cloneable and usable from any thread.
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle {
+    tx: Arc<watch::Sender<bool>>,
+}
+
+impl ShutdownHandle {
+    /// Begins a graceful shutdown; `serve_forever` returns once it is complete.
+    pub fn shutdown(&self) {
+        self.tx.send_replace(true);
+    }
+
+    /// Whether a shutdown has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.tx.borrow()
+    }
+}

@@ -1,0 +1,3 @@
+//! # carafe
+//!
+//! A Flask-style web framework on [`carafe_serve`].
