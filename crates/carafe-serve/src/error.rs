@@ -17,7 +17,10 @@ use crate::http1::ParseError;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// An error of the serving layer.
-#[derive(Debug)]
+///
+/// Its `Debug` form is its message followed by its sources, so that
+/// `fn main() -> Result<(), carafe_serve::Error>` prints something a person can act on
+/// ("address 127.0.0.1:8082 is already in use: …") rather than a struct dump.
 #[non_exhaustive]
 pub enum Error {
     /// The listening socket could not be created or bound to its address.
@@ -111,6 +114,18 @@ impl fmt::Display for Error {
             Error::Body(source) => write!(f, "response body failed: {source}"),
             Error::Process(source) => write!(f, "worker process failed: {source}"),
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            write!(f, "\n  caused by: {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

@@ -117,8 +117,8 @@ async fn main() -> std::io::Result<()> {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
-            Err(e) => {
-                eprintln!("accept: {e}");
+            Err(err) => {
+                eprintln!("accept: {err}");
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }

@@ -34,7 +34,7 @@ pub fn listen_addr() -> SocketAddr {
     }
     format!("{host}:{port}")
         .parse()
-        .unwrap_or_else(|e| usage(&format!("bad address {host}:{port}: {e}")))
+        .unwrap_or_else(|err| usage(&format!("bad address {host}:{port}: {err}")))
 }
 
 fn usage(why: &str) -> ! {

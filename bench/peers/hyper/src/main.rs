@@ -46,9 +46,9 @@ async fn main() -> std::io::Result<()> {
     loop {
         let (stream, _) = match listener.accept().await {
             Ok(conn) => conn,
-            Err(e) => {
+            Err(err) => {
                 // EMFILE and friends: back off instead of spinning.
-                eprintln!("accept: {e}");
+                eprintln!("accept: {err}");
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             }

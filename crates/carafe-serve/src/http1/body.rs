@@ -17,6 +17,8 @@ use http_body::{Frame, SizeHint};
 use tokio::sync::{mpsc, oneshot};
 
 use super::chunked::{Chunk, ChunkedDecoder};
+use super::conn::Connection;
+use super::encode;
 use super::parse::{Framing, ParseError};
 use crate::error::Error;
 
@@ -205,5 +207,122 @@ pub(crate) fn copy_for_handler(error: &Error) -> Error {
         Error::BodyTooLarge { limit } => Error::BodyTooLarge { limit: *limit },
         Error::Timeout(which) => Error::Timeout(*which),
         _ => Error::IncompleteMessage,
+    }
+}
+
+impl BodyPump {
+    /// Moves one frame of the body from the connection to the handler.
+    pub(crate) async fn step(&mut self, conn: &mut Connection) {
+        if self.state == PumpState::AwaitingDemand {
+            if !self.demand().await {
+                self.abandon();
+                return;
+            }
+            // Buffered, so cancelling this step never leaves half an interim answer.
+            conn.write_buf.extend_from_slice(encode::CONTINUE);
+            if let Err(error) = conn.flush().await {
+                self.fail(error);
+                return;
+            }
+            self.state = PumpState::Streaming;
+        }
+        let Some(sender) = self.sender() else {
+            self.abandon();
+            return;
+        };
+        let Ok(permit) = sender.reserve_owned().await else {
+            self.abandon();
+            return;
+        };
+        match self.next_frame(conn).await {
+            Ok(Some(frame)) => {
+                permit.send(Ok(frame));
+            }
+            Ok(None) => self.complete(),
+            Err(error) => {
+                permit.send(Err(copy_for_handler(&error)));
+                self.fail(error);
+            }
+        }
+    }
+
+    /// Decodes the next frame of the body, reading from the socket as needed; `None` at
+    /// the end of the body.
+    async fn next_frame(&mut self, conn: &mut Connection) -> Result<Option<Frame<Bytes>>, Error> {
+        loop {
+            match self.decoder.decode(&mut conn.read_buf)? {
+                Some(Chunk::Data(data)) => {
+                    self.read += data.len() as u64;
+                    let limit = conn.config.limits.max_body_bytes;
+                    if self.read > limit {
+                        return Err(Error::BodyTooLarge { limit });
+                    }
+                    return Ok(Some(Frame::data(data)));
+                }
+                Some(Chunk::Trailers(trailers)) => return Ok(Some(Frame::trailers(trailers))),
+                Some(Chunk::End) => return Ok(None),
+                None => conn.read_body().await?,
+            }
+        }
+    }
+
+    /// Whether the handler still holds the body (it may have put it in its response).
+    fn handler_holds_body(&self) -> bool {
+        self.frames.as_ref().is_some_and(|frames| !frames.is_closed())
+    }
+
+    /// Settles what can be settled before the response head is written. `Ok(false)` if
+    /// the connection must close after the response, `Err` if the body failed (the error
+    /// is answered instead of the handler's response).
+    ///
+    /// A body the handler still holds (an echo puts the request body in its response) is
+    /// streamed while the response is written: a pending `100 Continue` goes out first.
+    pub(crate) async fn before_response(&mut self, conn: &mut Connection) -> Result<bool, Error> {
+        match self.state {
+            PumpState::Complete => Ok(true),
+            PumpState::Failed => Err(self.error.take().unwrap_or(Error::IncompleteMessage)),
+            PumpState::AwaitingDemand if self.handler_holds_body() => {
+                self.want = None;
+                conn.write_buf.extend_from_slice(encode::CONTINUE);
+                self.state = PumpState::Streaming;
+                Ok(true)
+            }
+            // The client waits for `100 Continue` that never comes: it will not send the
+            // body, so the connection cannot be positioned at the next request.
+            PumpState::AwaitingDemand => {
+                self.abandon();
+                Ok(false)
+            }
+            PumpState::Streaming if self.handler_holds_body() => Ok(true),
+            PumpState::Streaming | PumpState::Abandoned => self.drain(conn).await,
+        }
+    }
+
+    /// Reads and discards the rest of the body, up to `max_drain_bytes`. `Ok(true)` if the
+    /// body ended, so the connection can serve another request.
+    pub(crate) async fn drain(&mut self, conn: &mut Connection) -> Result<bool, Error> {
+        self.abandon();
+        match self.state {
+            PumpState::Complete => return Ok(true),
+            PumpState::Failed => return Ok(false),
+            _ => {}
+        }
+        let budget = conn.config.limits.max_drain_bytes;
+        if self.decoder.remaining().is_some_and(|remaining| remaining > budget) {
+            return Ok(false);
+        }
+        let start = self.read;
+        while self.read - start <= budget {
+            match self.next_frame(conn).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    self.state = PumpState::Complete;
+                    return Ok(true);
+                }
+                Err(error @ Error::BodyTooLarge { .. }) => return Err(error),
+                Err(_) => return Ok(false),
+            }
+        }
+        Ok(false)
     }
 }

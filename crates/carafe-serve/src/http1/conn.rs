@@ -6,6 +6,7 @@
 //! deadline (header read, body read, idle, write), all served by one timer per connection
 //! that is re-armed lazily: moving the deadline is a store, not a timer-wheel operation.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -20,8 +21,11 @@ use crate::config::Config;
 use crate::error::{Deadline, Error};
 use crate::registry::ConnStats;
 
-/// How much room to make in `read_buf` before each read.
-const READ_CHUNK: usize = 8 * 1024;
+/// The smallest and largest room made in `read_buf` before a read. The size adapts:
+/// it doubles after a read that filled the room (a body is streaming in) and halves after
+/// reads that used little of it, so a connection sending small requests holds little.
+const READ_MIN: usize = 2 * 1024;
+const READ_MAX: usize = 64 * 1024;
 
 /// Responses buffered past this size are flushed without waiting for the batch to end.
 pub(crate) const FLUSH_THRESHOLD: usize = 64 * 1024;
@@ -33,12 +37,37 @@ pub(crate) enum ReadOutcome {
     Data(usize),
     /// The client closed its side.
     Eof,
+    /// The socket has bytes to read (after `Wait::Readable`).
+    Readable,
     /// A graceful shutdown began while the connection was idle.
     Shutdown,
 }
 
+/// What a wait for the client does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Read into `read_buf`.
+    Fill,
+    /// Only wait until the socket is readable; no buffer is needed.
+    Readable,
+}
+
+/// How long an idle keep-alive connection keeps its buffers.
+const WARM_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Reads into `buf` (`Some(bytes read)`), or waits for readability (`None`).
+async fn fill_or_wait(
+    stream: &mut TcpStream,
+    buf: &mut BytesMut,
+    wait: Wait,
+) -> std::io::Result<Option<usize>> {
+    match wait {
+        Wait::Fill => stream.read_buf(buf).await.map(Some),
+        Wait::Readable => stream.readable().await.map(|()| None),
+    }
+}
+
 /// One client's connection.
-#[derive(Debug)]
 pub(crate) struct Connection {
     /// The socket.
     pub(crate) stream: TcpStream,
@@ -48,6 +77,8 @@ pub(crate) struct Connection {
     pub(crate) write_buf: BytesMut,
     /// Incremental state of the request head being read.
     parser: HeadParser,
+    /// How much room the next read gets (between `READ_MIN` and `READ_MAX`).
+    read_size: usize,
     /// The registry entry's counters.
     pub(crate) stats: Arc<ConnStats>,
     /// The server's settings.
@@ -56,6 +87,11 @@ pub(crate) struct Connection {
     timer: Pin<Box<Sleep>>,
     /// Becomes `true` when a graceful shutdown begins.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Resolves when a graceful shutdown begins. Created once and polled by every idle
+    /// read, so waiting for a request does not register a new waiter each time.
+    stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// `stopping` has completed (and must not be polled again).
+    stopped: bool,
 }
 
 impl Connection {
@@ -66,15 +102,23 @@ impl Connection {
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let timer = Box::pin(tokio::time::sleep_until(Instant::now() + config.timeouts.idle));
+        let mut watch = shutdown.clone();
+        let stopping = Box::pin(async move {
+            // An error means the server is gone, which is a shutdown too.
+            let _ = watch.wait_for(|stopping| *stopping).await;
+        });
         Connection {
             stream,
-            read_buf: BytesMut::with_capacity(READ_CHUNK),
-            write_buf: BytesMut::with_capacity(READ_CHUNK),
+            read_buf: BytesMut::new(),
+            write_buf: BytesMut::new(),
+            read_size: READ_MIN,
             parser: HeadParser::default(),
             stats,
             config,
             timer,
             shutdown,
+            stopping,
+            stopped: false,
         }
     }
 
@@ -97,13 +141,15 @@ impl Connection {
                 }
             }
             self.flush().await?;
-            let (deadline, which) = match head_deadline {
-                Some(deadline) => (deadline, Deadline::HeaderRead),
-                None => (Instant::now() + self.config.timeouts.idle, Deadline::Idle),
+            let outcome = match head_deadline {
+                Some(deadline) => {
+                    let watch_shutdown = self.read_buf.is_empty();
+                    self.read_more(deadline, Deadline::HeaderRead, watch_shutdown, Wait::Fill).await
+                }
+                None => self.wait_idle().await,
             };
-            let watch_shutdown = self.read_buf.is_empty();
-            match self.read_more(deadline, which, watch_shutdown).await {
-                Ok(ReadOutcome::Data(_)) => {}
+            match outcome {
+                Ok(ReadOutcome::Data(_) | ReadOutcome::Readable) => {}
                 Ok(ReadOutcome::Eof) if self.read_buf.is_empty() => return Ok(None),
                 Ok(ReadOutcome::Eof) => return Err(Error::IncompleteMessage),
                 Ok(ReadOutcome::Shutdown) => return Ok(None),
@@ -119,30 +165,60 @@ impl Connection {
 
     /// Reads more body bytes, with the body deadline.
     pub(crate) async fn read_body(&mut self) -> Result<(), Error> {
+        // Whatever we owe the client (`100 Continue`, a response head) goes out before we
+        // wait for it.
+        self.flush().await?;
         let deadline = Instant::now() + self.config.timeouts.body_read;
-        match self.read_more(deadline, Deadline::BodyRead, false).await? {
-            ReadOutcome::Data(_) => Ok(()),
+        match self.read_more(deadline, Deadline::BodyRead, false, Wait::Fill).await? {
+            ReadOutcome::Data(_) | ReadOutcome::Readable => Ok(()),
             ReadOutcome::Eof | ReadOutcome::Shutdown => Err(Error::IncompleteMessage),
         }
     }
 
-    /// Waits for bytes from the client until `deadline`.
+    /// Waits between requests. For a short while the connection keeps its buffers, as the
+    /// next request usually follows quickly; after that it gives them back and waits for
+    /// the socket to become readable without holding memory, as nginx does, so idle
+    /// keep-alive connections cost little.
+    async fn wait_idle(&mut self) -> Result<ReadOutcome, Error> {
+        let now = Instant::now();
+        let deadline = now + self.config.timeouts.idle;
+        let warm = (now + WARM_IDLE).min(deadline);
+        match self.read_more(warm, Deadline::Idle, true, Wait::Fill).await {
+            Err(Error::Timeout(Deadline::Idle)) if warm < deadline => {}
+            outcome => return outcome,
+        }
+        if self.write_buf.is_empty() {
+            self.write_buf = BytesMut::new();
+        }
+        self.read_buf = BytesMut::new();
+        self.read_more(deadline, Deadline::Idle, true, Wait::Readable).await
+    }
+
+    /// Waits for bytes from the client (or, with `Wait::Readable`, for the socket to have
+    /// some) until `deadline`.
     async fn read_more(
         &mut self,
         deadline: Instant,
         which: Deadline,
         watch_shutdown: bool,
+        wait: Wait,
     ) -> Result<ReadOutcome, Error> {
-        self.read_buf.reserve(READ_CHUNK);
+        if wait == Wait::Fill {
+            self.read_buf.reserve(self.read_size);
+        }
+        let room = self.read_buf.capacity() - self.read_buf.len();
         if self.timer.deadline() > deadline {
             self.timer.as_mut().reset(deadline);
         }
         loop {
             tokio::select! {
                 biased;
-                read = self.stream.read_buf(&mut self.read_buf) => {
-                    let read = read?;
+                read = fill_or_wait(&mut self.stream, &mut self.read_buf, wait) => {
+                    let Some(read) = read? else {
+                        return Ok(ReadOutcome::Readable);
+                    };
                     self.stats.add_in(read);
+                    self.adapt_read_size(read, room);
                     return Ok(if read == 0 { ReadOutcome::Eof } else { ReadOutcome::Data(read) });
                 }
                 () = &mut self.timer => {
@@ -152,10 +228,19 @@ impl Connection {
                     // The timer was armed for an older, earlier deadline.
                     self.timer.as_mut().reset(deadline);
                 }
-                _ = self.shutdown.wait_for(|stopping| *stopping), if watch_shutdown => {
+                () = &mut self.stopping, if watch_shutdown && !self.stopped => {
+                    self.stopped = true;
                     return Ok(ReadOutcome::Shutdown);
                 }
             }
+        }
+    }
+
+    fn adapt_read_size(&mut self, read: usize, room: usize) {
+        if read >= room {
+            self.read_size = (self.read_size * 2).min(READ_MAX);
+        } else if read < self.read_size / 4 {
+            self.read_size = (self.read_size / 2).max(READ_MIN);
         }
     }
 

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use http::{Method, StatusCode, Version};
 use tokio::net::TcpStream;
 
-use self::body::{BodyPump, PumpState};
+use self::body::BodyPump;
 use self::conn::Connection;
 use self::parse::{Framing, RequestHead};
 use crate::error::Error;
@@ -125,10 +125,10 @@ async fn exchange<A: Application>(
     };
     let wants_upgrade = head.upgrade;
     let (req, pump, upgrade_tx) = build_request(head, info, &conn.config);
-    let (response, pump) = run_handler(conn, app.call(req), pump).await;
+    let (response, mut pump) = run_handler(conn, app.call(req), pump).await;
     let mut keep_alive = facts.keep_alive && !conn.shutting_down();
-    if let Some(pump) = pump {
-        match settle_body(conn, pump).await {
+    if let Some(pump) = &mut pump {
+        match pump.before_response(conn).await {
             Ok(reusable) => keep_alive &= reusable,
             Err(error) => {
                 if error.status().is_some() {
@@ -144,7 +144,7 @@ async fn exchange<A: Application>(
             return respond::write_switching_head(conn, response, &facts, tx).await;
         }
     }
-    respond::write_response(conn, response, &facts, keep_alive).await
+    respond::write_response(conn, response, &facts, keep_alive, pump).await
 }
 
 /// Builds the application's request from the head, wiring up the body and the upgrade.
@@ -189,97 +189,8 @@ async fn run_handler(
         tokio::select! {
             biased;
             response = &mut handler => return (response, Some(pump)),
-            () = pump_step(conn, &mut pump), if !pump.is_idle() => {}
+            () = pump.step(conn), if !pump.is_idle() => {}
         }
     }
 }
 
-/// Moves one frame of the body from the connection to the handler.
-async fn pump_step(conn: &mut Connection, pump: &mut BodyPump) {
-    if pump.state == PumpState::AwaitingDemand {
-        if !pump.demand().await {
-            pump.abandon();
-            return;
-        }
-        // Buffered, so cancelling this step never leaves half an interim answer.
-        conn.write_buf.extend_from_slice(encode::CONTINUE);
-        if let Err(error) = conn.flush().await {
-            pump.fail(error);
-            return;
-        }
-        pump.state = PumpState::Streaming;
-    }
-    let Some(sender) = pump.sender() else {
-        pump.abandon();
-        return;
-    };
-    let Ok(permit) = sender.reserve_owned().await else {
-        pump.abandon();
-        return;
-    };
-    match next_frame(conn, pump).await {
-        Ok(Some(frame)) => {
-            permit.send(Ok(frame));
-        }
-        Ok(None) => pump.complete(),
-        Err(error) => {
-            permit.send(Err(body::copy_for_handler(&error)));
-            pump.fail(error);
-        }
-    }
-}
-
-/// Decodes the next frame of the body, reading from the socket as needed; `None` at the
-/// end of the body.
-async fn next_frame(
-    conn: &mut Connection,
-    pump: &mut BodyPump,
-) -> Result<Option<http_body::Frame<bytes::Bytes>>, Error> {
-    loop {
-        match pump.decoder.decode(&mut conn.read_buf)? {
-            Some(chunked::Chunk::Data(data)) => {
-                pump.read += data.len() as u64;
-                let limit = conn.config.limits.max_body_bytes;
-                if pump.read > limit {
-                    return Err(Error::BodyTooLarge { limit });
-                }
-                return Ok(Some(http_body::Frame::data(data)));
-            }
-            Some(chunked::Chunk::Trailers(trailers)) => {
-                return Ok(Some(http_body::Frame::trailers(trailers)))
-            }
-            Some(chunked::Chunk::End) => return Ok(None),
-            None => conn.read_body().await?,
-        }
-    }
-}
-
-/// After the handler answered: makes sure the connection is positioned at the next
-/// request. `Ok(true)` if it can be reused, `Ok(false)` if it must close after the
-/// response, `Err` if the body failed (answered instead of the handler's response).
-async fn settle_body(conn: &mut Connection, mut pump: BodyPump) -> Result<bool, Error> {
-    let state = pump.state;
-    // The handler is done with the body either way; what is left is ours to drain.
-    pump.abandon();
-    match state {
-        PumpState::Complete => return Ok(true),
-        PumpState::Failed => return Err(pump.error.take().unwrap_or(Error::IncompleteMessage)),
-        // The client waits for `100 Continue` that never came: it will not send the body.
-        PumpState::AwaitingDemand => return Ok(false),
-        PumpState::Streaming | PumpState::Abandoned => {}
-    }
-    let budget = conn.config.limits.max_drain_bytes;
-    if pump.decoder.remaining().is_some_and(|remaining| remaining > budget) {
-        return Ok(false);
-    }
-    let start = pump.read;
-    while pump.read - start <= budget {
-        match next_frame(conn, &mut pump).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(true),
-            Err(error @ Error::BodyTooLarge { .. }) => return Err(error),
-            Err(_) => return Ok(false),
-        }
-    }
-    Ok(false)
-}

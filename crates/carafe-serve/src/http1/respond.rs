@@ -9,6 +9,7 @@ use http_body::Body as _;
 use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
+use super::body::BodyPump;
 use super::conn::{Connection, FLUSH_THRESHOLD};
 use super::encode::{self, BodyEncoding};
 use super::parse::RequestHead;
@@ -47,6 +48,7 @@ pub(super) async fn write_response(
     response: Response,
     facts: &Exchange,
     keep_alive: bool,
+    mut pump: Option<BodyPump>,
 ) -> Next {
     conn.stats.set_state(ConnState::Writing);
     let (parts, mut body) = response.into_parts();
@@ -71,10 +73,16 @@ pub(super) async fn write_response(
         Some(bytes) if encoding != BodyEncoding::None => write_full(conn, bytes, encoding).await,
         Some(_) => Ok(()),
         None if encoding == BodyEncoding::None => Ok(()),
-        None => write_streamed(conn, &mut body, encoding).await,
+        None => write_streamed(conn, &mut body, encoding, pump.as_mut()).await,
+    };
+    // A body the response did not consume is drained now; if that fails the connection
+    // closes even though the head did not say so (RFC 9112 §9.6 allows it).
+    let settled = match (&written, pump.as_mut()) {
+        (Ok(()), Some(pump)) => pump.drain(conn).await.unwrap_or(false),
+        _ => true,
     };
     match written {
-        Ok(()) if keep_alive && !encode::forces_close(encoding) => Next::KeepAlive,
+        Ok(()) if keep_alive && settled && !encode::forces_close(encoding) => Next::KeepAlive,
         Ok(()) => Next::Close,
         Err(error) => {
             tracing::debug!(target: "carafe::http1", "writing the response failed: {error}");
@@ -116,12 +124,26 @@ async fn write_streamed(
     conn: &mut Connection,
     body: &mut crate::gateway::Body,
     encoding: BodyEncoding,
+    mut pump: Option<&mut BodyPump>,
 ) -> Result<(), Error> {
     let mut left = match encoding {
         BodyEncoding::Length(length) => Some(length),
         _ => None,
     };
-    while let Some(frame) = body.frame().await {
+    loop {
+        // Full duplex: while the response streams, the request body keeps flowing to
+        // whoever reads it (the response itself, for an echo).
+        let frame = match pump.as_deref_mut().filter(|pump| !pump.is_idle()) {
+            None => body.frame().await,
+            Some(pump) => tokio::select! {
+                biased;
+                frame = body.frame() => frame,
+                () = pump.step(conn) => continue,
+            },
+        };
+        let Some(frame) = frame else {
+            break;
+        };
         let frame = frame?;
         let Ok(data) = frame.into_data() else {
             continue; // Trailers are not sent: we never announce them in `trailer`.
