@@ -12,7 +12,10 @@ use http::header::{HeaderValue, CONTENT_TYPE};
 async fn app(req: Request) -> Response {
     let (content_type, body) = match (req.method(), req.uri().path()) {
         (&http::Method::GET, "/") => ("text/plain", Body::from("Hello, World!")),
-        (&http::Method::GET, "/json") => ("application/json", Body::from(r#"{"message":"Hello, World!"}"#)),
+        (&http::Method::GET, "/json") => (
+            "application/json",
+            Body::from(r#"{"message":"Hello, World!"}"#),
+        ),
         (&http::Method::POST, "/echo") => ("application/octet-stream", req.into_body()),
         _ => {
             let mut response = Response::new(Body::from("Not Found"));
@@ -21,7 +24,9 @@ async fn app(req: Request) -> Response {
         }
     };
     let mut response = Response::new(body);
-    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -38,5 +43,9 @@ fn main() -> Result<(), carafe_serve::Error> {
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
-    run_simple(app).host(host).port(port).access_log(access_log).serve()
+    run_simple(app)
+        .host(host)
+        .port(port)
+        .access_log(access_log)
+        .serve()
 }

@@ -107,10 +107,14 @@ impl fmt::Display for Error {
             Error::BodyTooLarge { limit } => {
                 write!(f, "request body is larger than the limit of {limit} bytes")
             }
-            Error::Timeout(Deadline::HeaderRead) => f.write_str("request head not received in time"),
+            Error::Timeout(Deadline::HeaderRead) => {
+                f.write_str("request head not received in time")
+            }
             Error::Timeout(Deadline::BodyRead) => f.write_str("request body not received in time"),
             Error::Timeout(Deadline::Idle) => f.write_str("keep-alive connection idle too long"),
-            Error::IncompleteMessage => f.write_str("connection closed before the message was complete"),
+            Error::IncompleteMessage => {
+                f.write_str("connection closed before the message was complete")
+            }
             Error::Body(source) => write!(f, "response body failed: {source}"),
             Error::Process(source) => write!(f, "worker process failed: {source}"),
         }
@@ -160,7 +164,10 @@ mod tests {
     #[test]
     fn each_error_maps_to_its_answer() {
         let cases: Vec<(Error, Option<u16>)> = vec![
-            (Error::Parse(ParseError::ContentLengthAndTransferEncoding), Some(400)),
+            (
+                Error::Parse(ParseError::ContentLengthAndTransferEncoding),
+                Some(400),
+            ),
             (Error::Parse(ParseError::HeadersTooLarge), Some(431)),
             (Error::Parse(ParseError::UriTooLong), Some(414)),
             (Error::Parse(ParseError::UnsupportedVersion), Some(505)),

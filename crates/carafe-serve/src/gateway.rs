@@ -11,8 +11,11 @@
 //! [`ApplicationService`] turns an [`Application`] into a `tower::Service`, so a carafe
 //! application runs on hyper or any other tower-speaking server.
 //!
-//! Per request the server also inserts a [`ConnInfo`] into the request's extensions, with
-//! the peer and local addresses (Werkzeug's `REMOTE_ADDR` and `SERVER_PORT`).
+//! While a request is handled, [`ConnInfo::current`] tells the peer and local addresses of
+//! its connection (Werkzeug's `REMOTE_ADDR` and `SERVER_PORT`). It is kept per connection
+//! task rather than inserted in every request's extensions, which would cost three
+//! allocations per request; [`TowerApplication`] does insert it, for tower services that
+//! look there.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -71,13 +74,14 @@ where
     }
 }
 
-/// Facts about the connection a request arrived on, stored in the request's extensions.
+/// Facts about the connection a request arrived on.
 ///
 /// ```
-/// use carafe_serve::{ConnInfo, Request};
+/// use carafe_serve::{Body, ConnInfo, Request, Response};
 ///
-/// fn client_addr(req: &Request) -> Option<std::net::SocketAddr> {
-///     req.extensions().get::<ConnInfo>().map(|info| info.peer_addr)
+/// async fn whoami(_req: Request) -> Response {
+///     let peer = ConnInfo::current().map(|info| info.peer_addr.to_string());
+///     Response::new(Body::from(peer.unwrap_or_default()))
 /// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +122,25 @@ enum Kind {
     Boxed(UnsyncBoxBody<Bytes, BoxError>),
 }
 
+tokio::task_local! {
+    /// The connection served by the current task.
+    static CONN_INFO: ConnInfo;
+}
+
+impl ConnInfo {
+    /// The connection the current request arrived on, when called while a request is
+    /// handled by carafe-serve's server (inside the handler's future, not in a task it
+    /// spawned). `None` elsewhere, for example under hyper.
+    pub fn current() -> Option<ConnInfo> {
+        CONN_INFO.try_with(|info| *info).ok()
+    }
+
+    /// Runs `future` (a connection's task) with `self` as its [`ConnInfo::current`].
+    pub(crate) fn scope<F: Future>(self, future: F) -> impl Future<Output = F::Output> {
+        CONN_INFO.scope(self, future)
+    }
+}
+
 impl Body {
     /// A body with no bytes.
     pub fn empty() -> Self {
@@ -130,7 +153,9 @@ impl Body {
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        Body { kind: Kind::Boxed(body.map_err(Into::into).boxed_unsync()) }
+        Body {
+            kind: Kind::Boxed(body.map_err(Into::into).boxed_unsync()),
+        }
     }
 
     /// A body that yields the items of a stream as data frames.
@@ -139,11 +164,15 @@ impl Body {
         S: futures_core::Stream<Item = Result<Bytes, E>> + Send + 'static,
         E: Into<BoxError> + 'static,
     {
-        Body::new(StreamBody { stream: Box::pin(stream) })
+        Body::new(StreamBody {
+            stream: Box::pin(stream),
+        })
     }
 
     pub(crate) fn incoming(incoming: Incoming) -> Self {
-        Body { kind: Kind::Incoming(incoming) }
+        Body {
+            kind: Kind::Incoming(incoming),
+        }
     }
 
     /// The next chunk of data, skipping trailers; `None` at the end of the body.
@@ -178,7 +207,9 @@ impl Body {
         while let Some(chunk) = self.chunk().await {
             let chunk = chunk?;
             if buf.len() + chunk.len() > limit {
-                return Err(Error::BodyTooLarge { limit: limit as u64 });
+                return Err(Error::BodyTooLarge {
+                    limit: limit as u64,
+                });
             }
             buf.extend_from_slice(&chunk);
         }
@@ -197,7 +228,9 @@ impl Body {
 
 fn check_len(bytes: Bytes, limit: usize) -> Result<Bytes, Error> {
     if bytes.len() > limit {
-        return Err(Error::BodyTooLarge { limit: limit as u64 });
+        return Err(Error::BodyTooLarge {
+            limit: limit as u64,
+        });
     }
     Ok(bytes)
 }
@@ -216,7 +249,10 @@ impl fmt::Debug for Body {
             Kind::Incoming(_) => "incoming",
             Kind::Boxed(_) => "boxed",
         };
-        f.debug_struct("Body").field("kind", &kind).field("size_hint", &http_body::Body::size_hint(self)).finish()
+        f.debug_struct("Body")
+            .field("kind", &kind)
+            .field("size_hint", &http_body::Body::size_hint(self))
+            .finish()
     }
 }
 
@@ -293,7 +329,10 @@ impl<E> http_body::Body for StreamBody<E> {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, E>>> {
-        self.stream.as_mut().poll_next(cx).map(|item| item.map(|chunk| chunk.map(Frame::data)))
+        self.stream
+            .as_mut()
+            .poll_next(cx)
+            .map(|item| item.map(|chunk| chunk.map(Frame::data)))
     }
 }
 
@@ -326,14 +365,21 @@ impl<S> TowerApplication<S> {
 
 impl<S, B> Application for TowerApplication<S>
 where
-    S: tower_service::Service<Request, Response = http::Response<B>> + Clone + Send + Sync + 'static,
+    S: tower_service::Service<Request, Response = http::Response<B>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
     S::Future: Send,
     S::Error: fmt::Display + Send,
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    fn call(&self, req: Request) -> impl Future<Output = Response> + Send {
+    fn call(&self, mut req: Request) -> impl Future<Output = Response> + Send {
         let mut service = self.service.clone();
+        if let Some(info) = ConnInfo::current() {
+            req.extensions_mut().insert(info);
+        }
         async move {
             let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
             let outcome = match ready {
@@ -372,7 +418,9 @@ impl<A> ApplicationService<A> {
 
 impl<A> Clone for ApplicationService<A> {
     fn clone(&self) -> Self {
-        ApplicationService { app: Arc::clone(&self.app) }
+        ApplicationService {
+            app: Arc::clone(&self.app),
+        }
     }
 }
 

@@ -163,7 +163,11 @@ impl Registry {
             abort: Mutex::new(None),
         });
         self.lock().insert(id, Arc::clone(&stats));
-        ConnGuard { registry: Arc::clone(self), stats, _permit: permit }
+        ConnGuard {
+            registry: Arc::clone(self),
+            stats,
+            _permit: permit,
+        }
     }
 
     /// Waits until the registry is empty.
@@ -180,7 +184,12 @@ impl Registry {
     /// Aborts every connection task still registered (the hard stop after the grace).
     pub(crate) fn abort_all(&self) {
         for stats in self.lock().values() {
-            if let Some(handle) = stats.abort.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            if let Some(handle) = stats
+                .abort
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+            {
                 handle.abort();
             }
         }

@@ -92,7 +92,9 @@ impl TcpServer {
 
     /// A handle that stops the server from anywhere.
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle { tx: Arc::clone(&self.shutdown) }
+        ShutdownHandle {
+            tx: Arc::clone(&self.shutdown),
+        }
     }
 
     /// The table of live connections.
@@ -103,13 +105,20 @@ impl TcpServer {
     /// Accepts and serves connections until [`ShutdownHandle::shutdown`] is called, then
     /// drains (`serve_forever`). Must run inside a tokio runtime.
     pub async fn serve_forever<A: Application>(self, app: A) -> Result<(), Error> {
-        let TcpServer { listener, config, registry, shutdown } = self;
+        let TcpServer {
+            listener,
+            config,
+            registry,
+            shutdown,
+        } = self;
         let mut acceptor = listener.into_tokio().map_err(Error::Listen)?;
         let local_addr = acceptor.local_addr;
         let app = Arc::new(app);
         let slots = Arc::new(Semaphore::new(config.max_connections));
-        let shared =
-            Arc::new(Shared { config: Arc::clone(&config), shutdown: shutdown.subscribe() });
+        let shared = Arc::new(Shared {
+            config: Arc::clone(&config),
+            shutdown: shutdown.subscribe(),
+        });
         let mut stop = shutdown.subscribe();
         loop {
             let permit = tokio::select! {
@@ -125,14 +134,18 @@ impl TcpServer {
             };
             let guard = registry.register(peer_addr, permit);
             let stats = Arc::clone(&guard.stats);
-            let info = ConnInfo { peer_addr, local_addr, id: stats.id };
-            let task = tokio::spawn(crate::http1::serve_connection(
+            let info = ConnInfo {
+                peer_addr,
+                local_addr,
+                id: stats.id,
+            };
+            let connection = crate::http1::serve_connection(
                 stream,
-                info,
                 guard,
                 Arc::clone(&app),
                 Arc::clone(&shared),
-            ));
+            );
+            let task = tokio::spawn(info.scope(connection));
             stats.set_abort(task.abort_handle());
         }
         // Closing the listening socket makes the kernel refuse new connections.
@@ -144,7 +157,10 @@ impl TcpServer {
 
 /// Waits for the live connections to finish, and stops those left after `grace`.
 async fn drain(registry: &Registry, grace: std::time::Duration) {
-    if tokio::time::timeout(grace, registry.wait_empty()).await.is_err() {
+    if tokio::time::timeout(grace, registry.wait_empty())
+        .await
+        .is_err()
+    {
         let left = registry.len();
         tracing::warn!(
             target: "carafe::server",

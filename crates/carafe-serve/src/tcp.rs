@@ -56,7 +56,11 @@ impl Listener {
         socket.set_nonblocking(true).map_err(bind_error)?;
         socket.bind(&addr.into()).map_err(bind_error)?;
         let local_addr = local_addr_of(&socket).map_err(bind_error)?;
-        Ok(Listener { socket, local_addr, backlog })
+        Ok(Listener {
+            socket,
+            local_addr,
+            backlog,
+        })
     }
 
     /// Wraps a socket that is already bound and listening (inherited from a parent
@@ -65,7 +69,11 @@ impl Listener {
         let socket = Socket::from(listener);
         socket.set_nonblocking(true).map_err(Error::Listen)?;
         let local_addr = local_addr_of(&socket).map_err(Error::Listen)?;
-        Ok(Listener { socket, local_addr, backlog: 0 })
+        Ok(Listener {
+            socket,
+            local_addr,
+            backlog: 0,
+        })
     }
 
     /// Starts listening (`server_activate`): the kernel now completes handshakes and
@@ -89,7 +97,11 @@ impl Listener {
     /// Registers the socket with tokio (needs a runtime).
     pub(crate) fn into_tokio(self) -> io::Result<Acceptor> {
         let listener = TcpListener::from_std(self.socket.into())?;
-        Ok(Acceptor { listener, local_addr: self.local_addr, logged_exhaustion: false })
+        Ok(Acceptor {
+            listener,
+            local_addr: self.local_addr,
+            logged_exhaustion: false,
+        })
     }
 }
 

@@ -75,7 +75,9 @@ impl Future for OnUpgrade {
     type Output = Result<Upgraded, Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx).poll(cx).map_err(|_| Error::IncompleteMessage)
+        Pin::new(&mut self.rx)
+            .poll(cx)
+            .map_err(|_| Error::IncompleteMessage)
     }
 }
 
@@ -99,7 +101,12 @@ impl Upgraded {
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         guard.stats.set_state(ConnState::Upgraded);
-        Upgraded { pending, stream, guard, shutdown }
+        Upgraded {
+            pending,
+            stream,
+            guard,
+            shutdown,
+        }
     }
 
     /// Resolves when the server begins a graceful shutdown (at once if it already has).

@@ -1,3 +1,5 @@
+//! Smoke test: GET, a sized POST and a chunked POST pipelined on one keep-alive connection.
+
 mod support;
 
 use std::time::Duration;

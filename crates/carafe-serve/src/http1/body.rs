@@ -47,7 +47,9 @@ impl Decoder {
             Decoder::Length(0) => Ok(Some(Chunk::End)),
             Decoder::Length(_) if buf.is_empty() => Ok(None),
             Decoder::Length(remaining) => {
-                let take = usize::try_from(*remaining).unwrap_or(usize::MAX).min(buf.len());
+                let take = usize::try_from(*remaining)
+                    .unwrap_or(usize::MAX)
+                    .min(buf.len());
                 *remaining -= take as u64;
                 Ok(Some(Chunk::Data(buf.split_to(take).freeze())))
             }
@@ -150,18 +152,35 @@ pub(crate) struct BodyPump {
 pub(crate) fn channel(decoder: Decoder, expect_continue: bool) -> (Incoming, BodyPump) {
     let (tx, rx) = mpsc::channel(1);
     let (want_tx, want_rx) = oneshot::channel();
-    let incoming =
-        Incoming { frames: rx, want: Some(want_tx), remaining: decoder.remaining(), ended: false };
-    let state = if expect_continue { PumpState::AwaitingDemand } else { PumpState::Streaming };
-    let pump =
-        BodyPump { frames: Some(tx), want: Some(want_rx), decoder, read: 0, state, error: None };
+    let incoming = Incoming {
+        frames: rx,
+        want: Some(want_tx),
+        remaining: decoder.remaining(),
+        ended: false,
+    };
+    let state = if expect_continue {
+        PumpState::AwaitingDemand
+    } else {
+        PumpState::Streaming
+    };
+    let pump = BodyPump {
+        frames: Some(tx),
+        want: Some(want_rx),
+        decoder,
+        read: 0,
+        state,
+        error: None,
+    };
     (incoming, pump)
 }
 
 impl BodyPump {
     /// Whether the pump has nothing more to do while the handler runs.
     pub(crate) fn is_idle(&self) -> bool {
-        matches!(self.state, PumpState::Abandoned | PumpState::Complete | PumpState::Failed)
+        matches!(
+            self.state,
+            PumpState::Abandoned | PumpState::Complete | PumpState::Failed
+        )
     }
 
     /// Waits until the handler polls the body; `false` if it dropped it unread.
@@ -268,7 +287,9 @@ impl BodyPump {
 
     /// Whether the handler still holds the body (it may have put it in its response).
     fn handler_holds_body(&self) -> bool {
-        self.frames.as_ref().is_some_and(|frames| !frames.is_closed())
+        self.frames
+            .as_ref()
+            .is_some_and(|frames| !frames.is_closed())
     }
 
     /// Settles what can be settled before the response head is written. `Ok(false)` if
@@ -308,7 +329,11 @@ impl BodyPump {
             _ => {}
         }
         let budget = conn.config.limits.max_drain_bytes;
-        if self.decoder.remaining().is_some_and(|remaining| remaining > budget) {
+        if self
+            .decoder
+            .remaining()
+            .is_some_and(|remaining| remaining > budget)
+        {
             return Ok(false);
         }
         let start = self.read;

@@ -65,7 +65,11 @@ pub struct ChunkedDecoder {
 impl ChunkedDecoder {
     /// A decoder that rejects size lines and trailer sections longer than `max_line` bytes.
     pub fn new(max_line: usize) -> Self {
-        ChunkedDecoder { state: State::Size { size: 0, digits: 0 }, line_len: 0, max_line }
+        ChunkedDecoder {
+            state: State::Size { size: 0, digits: 0 },
+            line_len: 0,
+            max_line,
+        }
     }
 
     /// Whether the whole body, trailers included, has been decoded.
@@ -139,9 +143,15 @@ impl ChunkedDecoder {
         if buf.is_empty() {
             return None;
         }
-        let take = usize::try_from(remaining).unwrap_or(usize::MAX).min(buf.len());
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let left = remaining - take as u64;
-        self.state = if left == 0 { State::DataCr } else { State::Data { remaining: left } };
+        self.state = if left == 0 {
+            State::DataCr
+        } else {
+            State::Data { remaining: left }
+        };
         Some(Chunk::Data(buf.split_to(take).freeze()))
     }
 
@@ -184,13 +194,17 @@ fn size_digit(size: u64, digits: u8, byte: u8) -> Result<State, ParseError> {
     if size > (u64::MAX >> 4) {
         return Err(ParseError::ChunkSizeOverflow);
     }
-    Ok(State::Size { size: (size << 4) | u64::from(value), digits: digits.saturating_add(1) })
+    Ok(State::Size {
+        size: (size << 4) | u64::from(value),
+        digits: digits.saturating_add(1),
+    })
 }
 
 fn trailer_map(fields: &[httparse::Header<'_>]) -> Result<HeaderMap, ParseError> {
     let mut trailers = HeaderMap::new();
     for field in fields {
-        let name = HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| ParseError::Trailer)?;
+        let name =
+            HeaderName::from_bytes(field.name.as_bytes()).map_err(|_| ParseError::Trailer)?;
         let value = HeaderValue::from_bytes(field.value).map_err(|_| ParseError::Trailer)?;
         trailers.append(name, value);
     }
@@ -226,7 +240,10 @@ mod tests {
             (b"A\r\n0123456789\r\n0\r\n\r\n", b"0123456789"),
             (b"a\r\n0123456789\r\n0000\r\n\r\n", b"0123456789"),
             (b"5;name=value\r\nhello\r\n0\r\n\r\n", b"hello"),
-            (b"5 ; name=\"quoted; value\"\r\nhello\r\n0;last\r\n\r\n", b"hello"),
+            (
+                b"5 ; name=\"quoted; value\"\r\nhello\r\n0;last\r\n\r\n",
+                b"hello",
+            ),
             (b"005\r\nhello\r\n0\r\n\r\n", b"hello"),
         ];
         for (input, expected) in cases {
@@ -268,7 +285,10 @@ mod tests {
             (b"5\r\nhello\n0\r\n\r\n", ParseError::ChunkDataEnd),
             (b"10000000000000000\r\n", ParseError::ChunkSizeOverflow),
             (b"ffffffffffffffffff\r\n", ParseError::ChunkSizeOverflow),
-            (b"5;a\x00b\r\nhello\r\n0\r\n\r\n", ParseError::ChunkExtension),
+            (
+                b"5;a\x00b\r\nhello\r\n0\r\n\r\n",
+                ParseError::ChunkExtension,
+            ),
             (b"5;a\nb\r\nhello\r\n0\r\n\r\n", ParseError::ChunkExtension),
             (b"0\r\nBad Trailer\r\n\r\n", ParseError::Trailer),
         ];

@@ -101,7 +101,9 @@ impl Connection {
         config: Arc<Config>,
         shutdown: watch::Receiver<bool>,
     ) -> Self {
-        let timer = Box::pin(tokio::time::sleep_until(Instant::now() + config.timeouts.idle));
+        let timer = Box::pin(tokio::time::sleep_until(
+            Instant::now() + config.timeouts.idle,
+        ));
         let mut watch = shutdown.clone();
         let stopping = Box::pin(async move {
             // An error means the server is gone, which is a shutdown too.
@@ -144,7 +146,8 @@ impl Connection {
             let outcome = match head_deadline {
                 Some(deadline) => {
                     let watch_shutdown = self.read_buf.is_empty();
-                    self.read_more(deadline, Deadline::HeaderRead, watch_shutdown, Wait::Fill).await
+                    self.read_more(deadline, Deadline::HeaderRead, watch_shutdown, Wait::Fill)
+                        .await
                 }
                 None => self.wait_idle().await,
             };
@@ -169,7 +172,10 @@ impl Connection {
         // wait for it.
         self.flush().await?;
         let deadline = Instant::now() + self.config.timeouts.body_read;
-        match self.read_more(deadline, Deadline::BodyRead, false, Wait::Fill).await? {
+        match self
+            .read_more(deadline, Deadline::BodyRead, false, Wait::Fill)
+            .await?
+        {
             ReadOutcome::Data(_) | ReadOutcome::Readable => Ok(()),
             ReadOutcome::Eof | ReadOutcome::Shutdown => Err(Error::IncompleteMessage),
         }
@@ -191,7 +197,8 @@ impl Connection {
             self.write_buf = BytesMut::new();
         }
         self.read_buf = BytesMut::new();
-        self.read_more(deadline, Deadline::Idle, true, Wait::Readable).await
+        self.read_more(deadline, Deadline::Idle, true, Wait::Readable)
+            .await
     }
 
     /// Waits for bytes from the client (or, with `Wait::Readable`, for the socket to have
@@ -249,6 +256,19 @@ impl Connection {
     pub(crate) async fn flush(&mut self) -> Result<(), Error> {
         if self.write_buf.is_empty() {
             return Ok(());
+        }
+        // Usually the socket takes everything at once, and no deadline is needed.
+        match self.stream.try_write(&self.write_buf) {
+            Ok(0) => return Err(Error::Io(std::io::ErrorKind::WriteZero.into())),
+            Ok(written) => {
+                self.write_buf.advance(written);
+                self.stats.add_out(written);
+                if self.write_buf.is_empty() {
+                    return Ok(());
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(error) => return Err(error.into()),
         }
         let deadline = Instant::now() + self.config.timeouts.idle;
         if self.timer.deadline() > deadline {

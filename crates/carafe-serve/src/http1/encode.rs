@@ -40,13 +40,26 @@ pub(crate) struct Exchange {
     pub(crate) body_len: Option<u64>,
 }
 
+/// What [`encode_head`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Encoded {
+    /// How the body must follow the head.
+    pub(crate) encoding: BodyEncoding,
+    /// Whether the connection stays open: the exchange's wish, unless the response itself
+    /// said `connection: close`.
+    pub(crate) keep_alive: bool,
+}
+
 /// Writes the head of a response into `dst` and says how the body must follow.
+///
+/// The header map is walked once: the fields the server owns are dropped and rewritten,
+/// and `date` and `connection` are noticed on the way instead of looked up.
 pub(crate) fn encode_head(
     status: StatusCode,
     headers: &HeaderMap,
     exchange: Exchange,
     dst: &mut BytesMut,
-) -> BodyEncoding {
+) -> Encoded {
     write_status_line(status, dst);
     let encoding = body_encoding(status, headers, exchange);
     let framing_is_ours = status != StatusCode::SWITCHING_PROTOCOLS;
@@ -55,12 +68,15 @@ pub(crate) fn encode_head(
         && exchange.body_len == Some(0)
         && headers.contains_key(header::CONTENT_LENGTH);
     let ours_length = exchange.body_len.is_some() && !user_length_wins;
+    let (mut has_date, mut asks_close) = (false, false);
     for (name, value) in headers {
+        has_date |= name == header::DATE;
         let skip = framing_is_ours
             && (name == header::TRANSFER_ENCODING
                 || (name == header::CONTENT_LENGTH && ours_length)
                 || name == header::CONNECTION);
         if skip {
+            asks_close |= name == header::CONNECTION && has_close_token(value.as_bytes());
             continue;
         }
         dst.extend_from_slice(name.as_str().as_bytes());
@@ -68,34 +84,47 @@ pub(crate) fn encode_head(
         dst.extend_from_slice(value.as_bytes());
         dst.extend_from_slice(b"\r\n");
     }
-    if !headers.contains_key(header::DATE) {
+    if !has_date {
         dst.extend_from_slice(b"date: ");
         write_date(dst);
         dst.extend_from_slice(b"\r\n");
     }
+    let keep_alive = exchange.keep_alive && !asks_close;
     if framing_is_ours {
-        match encoding {
-            BodyEncoding::Length(len) if ours_length => {
-                dst.extend_from_slice(b"content-length: ");
-                write_decimal(len, dst);
-                dst.extend_from_slice(b"\r\n");
-            }
-            BodyEncoding::Chunked if !exchange.head_request => {
-                dst.extend_from_slice(b"transfer-encoding: chunked\r\n");
-            }
-            _ => {}
-        }
-        match (exchange.keep_alive, exchange.http11) {
-            (false, true) => dst.extend_from_slice(b"connection: close\r\n"),
-            (true, false) => dst.extend_from_slice(b"connection: keep-alive\r\n"),
-            _ => {}
-        }
+        write_framing(encoding, ours_length, exchange, keep_alive, dst);
     }
     dst.extend_from_slice(b"\r\n");
-    match exchange.head_request {
-        true => BodyEncoding::None,
-        false => encoding,
+    let encoding = if exchange.head_request { BodyEncoding::None } else { encoding };
+    Encoded { encoding, keep_alive }
+}
+
+fn write_framing(
+    encoding: BodyEncoding,
+    ours_length: bool,
+    exchange: Exchange,
+    keep_alive: bool,
+    dst: &mut BytesMut,
+) {
+    match encoding {
+        BodyEncoding::Length(len) if ours_length => {
+            dst.extend_from_slice(b"content-length: ");
+            write_decimal(len, dst);
+            dst.extend_from_slice(b"\r\n");
+        }
+        BodyEncoding::Chunked if !exchange.head_request => {
+            dst.extend_from_slice(b"transfer-encoding: chunked\r\n");
+        }
+        _ => {}
     }
+    match (keep_alive, exchange.http11) {
+        (false, true) => dst.extend_from_slice(b"connection: close\r\n"),
+        (true, false) => dst.extend_from_slice(b"connection: keep-alive\r\n"),
+        _ => {}
+    }
+}
+
+fn has_close_token(value: &[u8]) -> bool {
+    value.split(|&b| b == b',').any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"))
 }
 
 /// Picks the body framing from the status, the request and the body's size.
@@ -109,7 +138,7 @@ fn body_encoding(status: StatusCode, headers: &HeaderMap, exchange: Exchange) ->
     let declared = || {
         headers
             .get(header::CONTENT_LENGTH)
-            .and_then(|value| super::parse::parse_decimal(value.as_bytes()))
+            .and_then(|value| super::framing::parse_decimal(value.as_bytes()))
     };
     match exchange.body_len.or_else(declared) {
         Some(len) => BodyEncoding::Length(len),
@@ -189,7 +218,10 @@ thread_local! {
 /// Writes the current date in IMF-fixdate form (RFC 9110 §5.6.7).
 pub(crate) fn write_date(dst: &mut BytesMut) {
     let now = SystemTime::now();
-    let second = now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let second = now
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     DATE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.second != second {
@@ -211,12 +243,16 @@ mod tests {
     fn encode(status: u16, headers: &HeaderMap, exchange: Exchange) -> (String, BodyEncoding) {
         let mut dst = BytesMut::new();
         let status = StatusCode::from_u16(status).expect("valid status");
-        let encoding = encode_head(status, headers, exchange, &mut dst);
-        (String::from_utf8(dst.to_vec()).expect("ascii head"), encoding)
+        let encoded = encode_head(status, headers, exchange, &mut dst);
+        (String::from_utf8(dst.to_vec()).expect("ascii head"), encoded.encoding)
     }
 
-    const GET11: Exchange =
-        Exchange { head_request: false, http11: true, keep_alive: true, body_len: Some(5) };
+    const GET11: Exchange = Exchange {
+        head_request: false,
+        http11: true,
+        keep_alive: true,
+        body_len: Some(5),
+    };
 
     #[test]
     fn sized_response_gets_content_length_and_date() {
@@ -228,11 +264,18 @@ mod tests {
 
     #[test]
     fn unsized_response_is_chunked_for_http11_and_close_delimited_for_http10() {
-        let unsized_ = Exchange { body_len: None, ..GET11 };
+        let unsized_ = Exchange {
+            body_len: None,
+            ..GET11
+        };
         let (head, encoding) = encode(200, &HeaderMap::new(), unsized_);
         assert!(head.contains("transfer-encoding: chunked\r\n"));
         assert_eq!(encoding, BodyEncoding::Chunked);
-        let http10 = Exchange { http11: false, keep_alive: false, ..unsized_ };
+        let http10 = Exchange {
+            http11: false,
+            keep_alive: false,
+            ..unsized_
+        };
         let (head, encoding) = encode(200, &HeaderMap::new(), http10);
         assert!(!head.contains("transfer-encoding"));
         assert_eq!(encoding, BodyEncoding::CloseDelimited);
@@ -240,7 +283,10 @@ mod tests {
 
     #[test]
     fn head_request_gets_length_but_no_body() {
-        let head_req = Exchange { head_request: true, ..GET11 };
+        let head_req = Exchange {
+            head_request: true,
+            ..GET11
+        };
         let (head, encoding) = encode(200, &HeaderMap::new(), head_req);
         assert!(head.contains("content-length: 5\r\n"));
         assert_eq!(encoding, BodyEncoding::None);
@@ -257,10 +303,31 @@ mod tests {
 
     #[test]
     fn connection_close_and_keep_alive_are_announced() {
-        let closing = Exchange { keep_alive: false, ..GET11 };
-        assert!(encode(200, &HeaderMap::new(), closing).0.contains("connection: close\r\n"));
-        let http10 = Exchange { http11: false, ..GET11 };
-        assert!(encode(200, &HeaderMap::new(), http10).0.contains("connection: keep-alive\r\n"));
+        let closing = Exchange {
+            keep_alive: false,
+            ..GET11
+        };
+        assert!(encode(200, &HeaderMap::new(), closing)
+            .0
+            .contains("connection: close\r\n"));
+        let http10 = Exchange {
+            http11: false,
+            ..GET11
+        };
+        assert!(encode(200, &HeaderMap::new(), http10)
+            .0
+            .contains("connection: keep-alive\r\n"));
+    }
+
+    #[test]
+    fn a_response_asking_to_close_closes() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Close"));
+        let mut dst = BytesMut::new();
+        let encoded = encode_head(StatusCode::OK, &headers, GET11, &mut dst);
+        assert!(!encoded.keep_alive);
+        let head = String::from_utf8(dst.to_vec()).expect("ascii head");
+        assert_eq!(head.matches("connection: close").count(), 1, "{head}");
     }
 
     #[test]
@@ -268,7 +335,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("99"));
-        headers.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        headers.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
         let (head, _) = encode(404, &headers, GET11);
         assert!(head.starts_with("HTTP/1.1 404 Not Found\r\n"));
         assert!(head.contains("content-type: text/plain\r\n"));

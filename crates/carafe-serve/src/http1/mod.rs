@@ -15,6 +15,7 @@ pub(crate) mod body;
 pub mod chunked;
 pub(crate) mod conn;
 pub(crate) mod encode;
+mod framing;
 pub mod parse;
 mod respond;
 
@@ -29,7 +30,7 @@ use self::body::BodyPump;
 use self::conn::Connection;
 use self::parse::{Framing, RequestHead};
 use crate::error::Error;
-use crate::gateway::{Application, Body, ConnInfo, Request, Response};
+use crate::gateway::{Application, Body, Request, Response};
 use crate::registry::{ConnGuard, ConnState};
 use crate::server::Shared;
 use crate::upgrade::{OnUpgrade, Upgraded};
@@ -50,7 +51,6 @@ enum Next {
 /// Serves one accepted connection until it closes.
 pub(crate) async fn serve_connection<A: Application>(
     stream: TcpStream,
-    info: ConnInfo,
     guard: ConnGuard,
     app: Arc<A>,
     shared: Arc<Shared>,
@@ -63,7 +63,11 @@ pub(crate) async fn serve_connection<A: Application>(
     );
     let mut first = true;
     loop {
-        conn.stats.set_state(if first { ConnState::Reading } else { ConnState::Idle });
+        conn.stats.set_state(if first {
+            ConnState::Reading
+        } else {
+            ConnState::Idle
+        });
         let head = match conn.read_head(first).await {
             Ok(Some(head)) => head,
             Ok(None) => break,
@@ -74,7 +78,7 @@ pub(crate) async fn serve_connection<A: Application>(
             }
         };
         first = false;
-        match exchange(&mut conn, &*app, head, info).await {
+        match exchange(&mut conn, &*app, head).await {
             Next::KeepAlive => continue,
             Next::Close => {
                 conn.linger_close().await;
@@ -107,7 +111,6 @@ async fn exchange<A: Application>(
     conn: &mut Connection,
     app: &A,
     head: RequestHead,
-    info: ConnInfo,
 ) -> Next {
     conn.stats.set_state(ConnState::Handling);
     if let Framing::Length(length) = head.framing {
@@ -124,11 +127,16 @@ async fn exchange<A: Application>(
         log_line: respond::access_log_request(conn, &head),
     };
     let wants_upgrade = head.upgrade;
-    let (req, pump, upgrade_tx) = build_request(head, info, &conn.config);
-    let (response, mut pump) = run_handler(conn, app.call(req), pump).await;
+    let (req, pump, upgrade_tx) = build_request(head, &conn.config);
+    // Paths that stream a body are boxed: their futures are large, and an unboxed large
+    // state would be copied on every request, even the ones that never take those paths.
+    let (response, mut pump) = match pump {
+        None => (app.call(req).await, None),
+        Some(pump) => Box::pin(run_handler(conn, app.call(req), pump)).await,
+    };
     let mut keep_alive = facts.keep_alive && !conn.shutting_down();
     if let Some(pump) = &mut pump {
-        match pump.before_response(conn).await {
+        match Box::pin(pump.before_response(conn)).await {
             Ok(reusable) => keep_alive &= reusable,
             Err(error) => {
                 if error.status().is_some() {
@@ -141,7 +149,7 @@ async fn exchange<A: Application>(
     }
     if wants_upgrade && response.status() == StatusCode::SWITCHING_PROTOCOLS {
         if let Some(tx) = upgrade_tx {
-            return respond::write_switching_head(conn, response, &facts, tx).await;
+            return Box::pin(respond::write_switching_head(conn, response, &facts, tx)).await;
         }
     }
     respond::write_response(conn, response, &facts, keep_alive, pump).await
@@ -150,9 +158,12 @@ async fn exchange<A: Application>(
 /// Builds the application's request from the head, wiring up the body and the upgrade.
 fn build_request(
     head: RequestHead,
-    info: ConnInfo,
     config: &crate::config::Config,
-) -> (Request, Option<BodyPump>, Option<tokio::sync::oneshot::Sender<Upgraded>>) {
+) -> (
+    Request,
+    Option<BodyPump>,
+    Option<tokio::sync::oneshot::Sender<Upgraded>>,
+) {
     let decoder = body::Decoder::new(head.framing, config.limits.max_chunk_line_bytes);
     let (body, pump) = match decoder {
         None => (Body::empty(), None),
@@ -166,7 +177,6 @@ fn build_request(
     *req.uri_mut() = head.uri;
     *req.version_mut() = head.version;
     *req.headers_mut() = head.headers;
-    req.extensions_mut().insert(info);
     let upgrade_tx = head.upgrade.then(|| {
         let (tx, on_upgrade) = OnUpgrade::pair();
         req.extensions_mut().insert(on_upgrade);
@@ -179,11 +189,8 @@ fn build_request(
 async fn run_handler(
     conn: &mut Connection,
     handler: impl std::future::Future<Output = Response>,
-    pump: Option<BodyPump>,
+    mut pump: BodyPump,
 ) -> (Response, Option<BodyPump>) {
-    let Some(mut pump) = pump else {
-        return (handler.await, None);
-    };
     let mut handler = std::pin::pin!(handler);
     loop {
         tokio::select! {

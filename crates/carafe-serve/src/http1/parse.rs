@@ -11,11 +11,14 @@
 //! needs more bytes.
 
 use std::fmt;
+use std::mem::MaybeUninit;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode, Uri, Version};
+use smallvec::SmallVec;
 
+use super::framing::FieldFacts;
 use crate::config::Limits;
 
 /// The most header fields any configuration may allow (the size of the stack array
@@ -234,18 +237,22 @@ fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), ParseError> {
 }
 
 /// Byte offsets of one field line inside the head buffer.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct FieldIndices {
-    name: (usize, usize),
-    value: (usize, usize),
+    name: (u32, u32),
+    value: (u32, u32),
 }
+
+/// Field offsets for a typical request live on the stack; more spill to the heap.
+type Indices = SmallVec<[FieldIndices; 32]>;
 
 fn parse_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, ParseError> {
     let max_headers = limits.max_headers.min(MAX_HEADERS_CAP);
-    let mut fields = [httparse::EMPTY_HEADER; MAX_HEADERS_CAP];
-    let mut indices = [FieldIndices::default(); MAX_HEADERS_CAP];
-    let mut req = httparse::Request::new(&mut fields[..max_headers]);
-    let head_len = match req.parse(buf) {
+    // Uninitialized slots: httparse writes only the ones it fills, so a request does not
+    // pay for zeroing a hundred headers it does not have.
+    let mut fields = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
+    let mut req = httparse::Request::new(&mut []);
+    let head_len = match req.parse_with_uninit_headers(buf, &mut fields[..max_headers]) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return check_partial(buf, limits).map(|()| None),
         Err(error) => return Err(map_httparse_error(error, buf)),
@@ -259,20 +266,34 @@ fn parse_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>
     if path.len() > limits.max_uri_bytes {
         return Err(ParseError::UriTooLong);
     }
-    let version = if req.version == Some(1) { Version::HTTP_11 } else { Version::HTTP_10 };
+    let version = if req.version == Some(1) {
+        Version::HTTP_11
+    } else {
+        Version::HTTP_10
+    };
+    // Offsets are kept as u32 so the stack array stays small; `offset` refuses a head
+    // beyond 4 GiB (only a configuration could allow one).
     let base = buf.as_ptr() as usize;
-    let path_at = path.as_ptr() as usize - base;
-    let path_range = (path_at, path_at + path.len());
-    let count = req.headers.len();
-    for (field, index) in req.headers.iter().zip(indices.iter_mut()) {
-        let name_at = field.name.as_ptr() as usize - base;
-        let value_at = field.value.as_ptr() as usize - base;
-        index.name = (name_at, name_at + field.name.len());
-        index.value = (value_at, value_at + field.value.len());
+    let offset = |part: &[u8]| -> Result<(u32, u32), ParseError> {
+        let start = part.as_ptr() as usize - base;
+        let start = u32::try_from(start).map_err(|_| ParseError::HeadersTooLarge)?;
+        let len = u32::try_from(part.len()).map_err(|_| ParseError::HeadersTooLarge)?;
+        Ok((start, start + len))
+    };
+    let path_range = offset(path.as_bytes())?;
+    let mut indices = Indices::new();
+    for field in req.headers.iter() {
+        indices.push(FieldIndices {
+            name: offset(field.name.as_bytes())?,
+            value: offset(field.value)?,
+        });
     }
     let head = buf.split_to(head_len).freeze();
-    let uri = parse_target(&method, head.slice(path_range.0..path_range.1))?;
-    let headers = build_headers(&head, &indices[..count])?;
+    let uri = parse_target(
+        &method,
+        head.slice(path_range.0 as usize..path_range.1 as usize),
+    )?;
+    let headers = build_headers(&head, &indices)?;
     decide_framing(method, uri, version, headers).map(Some)
 }
 
@@ -291,7 +312,10 @@ fn map_httparse_error(error: httparse::Error, buf: &[u8]) -> ParseError {
 /// Whether the request line ends in a well-formed `HTTP/x.y` that is not 1.0 or 1.1
 /// (505), as opposed to garbage (400).
 fn looks_like_other_version(buf: &[u8]) -> bool {
-    let line_end = buf.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(buf.len());
+    let line_end = buf
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(buf.len());
     let line = &buf[..line_end];
     let Some(space) = line.iter().rposition(|&b| b == b' ') else {
         return false;
@@ -321,153 +345,43 @@ fn parse_target(method: &Method, target: Bytes) -> Result<Uri, ParseError> {
     Ok(uri)
 }
 
-fn build_headers(head: &Bytes, indices: &[FieldIndices]) -> Result<HeaderMap, ParseError> {
+/// Builds the header map and, in the same pass, the facts the framing rules need.
+fn build_headers(
+    head: &Bytes,
+    indices: &[FieldIndices],
+) -> Result<(HeaderMap, FieldFacts), ParseError> {
     let mut headers = HeaderMap::with_capacity(indices.len());
+    let mut facts = FieldFacts::default();
     for index in indices {
-        let name = HeaderName::from_bytes(&head[index.name.0..index.name.1])
+        let (name_start, name_end) = (index.name.0 as usize, index.name.1 as usize);
+        let (value_start, value_end) = (index.value.0 as usize, index.value.1 as usize);
+        let name = HeaderName::from_bytes(&head[name_start..name_end])
             .map_err(|_| ParseError::HeaderName)?;
-        let value = HeaderValue::from_maybe_shared(head.slice(index.value.0..index.value.1))
+        let value = HeaderValue::from_maybe_shared(head.slice(value_start..value_end))
             .map_err(|_| ParseError::HeaderValue)?;
+        facts.observe(&name, value.as_bytes())?;
         headers.append(name, value);
     }
-    Ok(headers)
+    Ok((headers, facts))
 }
 
 fn decide_framing(
     method: Method,
     uri: Uri,
     version: Version,
-    headers: HeaderMap,
+    (headers, facts): (HeaderMap, FieldFacts),
 ) -> Result<RequestHead, ParseError> {
-    check_host(&headers, version)?;
-    let framing = body_framing(&headers, version)?;
-    let connection = connection_tokens(&headers);
-    let keep_alive = match version {
-        Version::HTTP_11 => !connection.close,
-        _ => connection.keep_alive && !connection.close,
-    };
-    let expect_continue = match headers.get(header::EXPECT) {
-        None => false,
-        Some(value) if value.as_bytes().eq_ignore_ascii_case(b"100-continue") => {
-            version == Version::HTTP_11
-        }
-        Some(_) => return Err(ParseError::UnsupportedExpectation),
-    };
-    let upgrade =
-        version == Version::HTTP_11 && connection.upgrade && headers.contains_key(header::UPGRADE);
-    Ok(RequestHead { method, uri, version, headers, framing, keep_alive, expect_continue, upgrade })
-}
-
-/// RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any
-/// HTTP/1.1 request message that lacks a Host header field and to any request message that
-/// contains more than one Host header field line or a Host header field with an invalid
-/// field value."
-fn check_host(headers: &HeaderMap, version: Version) -> Result<(), ParseError> {
-    let mut hosts = headers.get_all(header::HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (None, _) if version == Version::HTTP_11 => Err(ParseError::MissingHost),
-        (None, _) => Ok(()),
-        (Some(_), Some(_)) => Err(ParseError::DuplicateHost),
-        (Some(host), None) if valid_host(host.as_bytes()) => Ok(()),
-        (Some(_), None) => Err(ParseError::InvalidHost),
-    }
-}
-
-/// `Host = uri-host [ ":" port ]`, or empty; no userinfo, no path.
-fn valid_host(host: &[u8]) -> bool {
-    if host.is_empty() {
-        return true;
-    }
-    let allowed = |b: &u8| {
-        b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'.' | b'_' | b'~' | b':' | b'[' | b']' | b'%')
-            || matches!(b, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
-    };
-    host.iter().all(allowed)
-        && http::uri::Authority::try_from(host).is_ok_and(|authority| authority.host() != "")
-}
-
-/// RFC 9112 §6.3: the rules that decide a request's body length.
-fn body_framing(headers: &HeaderMap, version: Version) -> Result<Framing, ParseError> {
-    let has_te = headers.contains_key(header::TRANSFER_ENCODING);
-    let length = content_length(headers)?;
-    match (has_te, length) {
-        // "If a message is received with both a Transfer-Encoding and a Content-Length
-        // header field, the Transfer-Encoding overrides the Content-Length. Such a message
-        // might indicate an attempt to perform request smuggling" — we refuse it outright.
-        (true, Some(_)) => Err(ParseError::ContentLengthAndTransferEncoding),
-        (true, None) if version != Version::HTTP_11 => Err(ParseError::TransferEncodingInHttp10),
-        (true, None) => transfer_coding(headers).map(|()| Framing::Chunked),
-        (false, Some(0)) | (false, None) => Ok(Framing::Empty),
-        (false, Some(length)) => Ok(Framing::Length(length)),
-    }
-}
-
-/// All `Content-Length` lines must be the same single decimal number.
-fn content_length(headers: &HeaderMap) -> Result<Option<u64>, ParseError> {
-    let mut length = None;
-    for value in headers.get_all(header::CONTENT_LENGTH) {
-        let parsed = parse_decimal(value.as_bytes()).ok_or(ParseError::InvalidContentLength)?;
-        match length {
-            Some(previous) if previous != parsed => {
-                return Err(ParseError::ConflictingContentLength)
-            }
-            _ => length = Some(parsed),
-        }
-    }
-    Ok(length)
-}
-
-/// `1*DIGIT` that fits in a `u64`: no sign, no spaces, no hex, no list.
-pub(crate) fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |acc, &b| {
-        let digit = (b as char).to_digit(10)?;
-        acc.checked_mul(10)?.checked_add(u64::from(digit))
+    let decision = facts.decide(version)?;
+    Ok(RequestHead {
+        method,
+        uri,
+        version,
+        headers,
+        framing: decision.framing,
+        keep_alive: decision.keep_alive,
+        expect_continue: decision.expect_continue,
+        upgrade: decision.upgrade,
     })
-}
-
-/// RFC 9112 §6.1: chunked must be the final coding, applied once; we decode no other.
-fn transfer_coding(headers: &HeaderMap) -> Result<(), ParseError> {
-    let (mut codings, mut chunked, mut last_is_chunked) = (0usize, 0usize, false);
-    for value in headers.get_all(header::TRANSFER_ENCODING) {
-        for coding in value.as_bytes().split(|&b| b == b',') {
-            let coding = coding.trim_ascii();
-            if coding.is_empty() {
-                continue;
-            }
-            last_is_chunked = coding.eq_ignore_ascii_case(b"chunked");
-            chunked += usize::from(last_is_chunked);
-            codings += 1;
-        }
-    }
-    match (last_is_chunked, chunked, codings) {
-        (true, 1, 1) => Ok(()),
-        (true, 1, _) => Err(ParseError::UnsupportedTransferCoding),
-        _ => Err(ParseError::TransferEncodingNotChunked),
-    }
-}
-
-#[derive(Default)]
-struct ConnectionTokens {
-    close: bool,
-    keep_alive: bool,
-    upgrade: bool,
-}
-
-fn connection_tokens(headers: &HeaderMap) -> ConnectionTokens {
-    let mut tokens = ConnectionTokens::default();
-    for value in headers.get_all(header::CONNECTION) {
-        for token in value.as_bytes().split(|&b| b == b',') {
-            let token = token.trim_ascii();
-            tokens.close |= token.eq_ignore_ascii_case(b"close");
-            tokens.keep_alive |= token.eq_ignore_ascii_case(b"keep-alive");
-            tokens.upgrade |= token.eq_ignore_ascii_case(b"upgrade");
-        }
-    }
-    tokens
 }
 
 #[cfg(test)]

@@ -31,7 +31,10 @@ pub(super) fn answer_error(conn: &mut Connection, error: &Error) {
     tracing::debug!(target: "carafe::http1", peer = %conn.stats.peer_addr, "{error}");
     let message = error.to_string();
     let mut headers = http::HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     let exchange = encode::Exchange {
         head_request: false,
         http11: true,
@@ -59,26 +62,29 @@ pub(super) async fn write_response(
     } else {
         parts.status
     };
-    let keep_alive = keep_alive && !asks_to_close(&parts.headers);
     let exchange = encode::Exchange {
         head_request: facts.method == http::Method::HEAD,
         http11: facts.version == Version::HTTP_11,
         keep_alive,
         body_len: body.size_hint().exact(),
     };
-    let encoding = encode::encode_head(status, &parts.headers, exchange, &mut conn.write_buf);
+    let encoded = encode::encode_head(status, &parts.headers, exchange, &mut conn.write_buf);
+    let (encoding, keep_alive) = (encoded.encoding, encoded.keep_alive);
     log_access(facts, status, exchange.body_len);
     conn.stats.add_request();
     let written = match body.as_full() {
-        Some(bytes) if encoding != BodyEncoding::None => write_full(conn, bytes, encoding).await,
+        Some(bytes) if encoding != BodyEncoding::None => match write_full(conn, bytes, encoding) {
+            FullWrite::Buffered => Ok(()),
+            step => Box::pin(finish_full(conn, bytes, step)).await,
+        },
         Some(_) => Ok(()),
         None if encoding == BodyEncoding::None => Ok(()),
-        None => write_streamed(conn, &mut body, encoding, pump.as_mut()).await,
+        None => Box::pin(write_streamed(conn, &mut body, encoding, pump.as_mut())).await,
     };
     // A body the response did not consume is drained now; if that fails the connection
     // closes even though the head did not say so (RFC 9112 §9.6 allows it).
     let settled = match (&written, pump.as_mut()) {
-        (Ok(()), Some(pump)) => pump.drain(conn).await.unwrap_or(false),
+        (Ok(()), Some(pump)) => Box::pin(pump.drain(conn)).await.unwrap_or(false),
         _ => true,
     };
     match written {
@@ -91,31 +97,54 @@ pub(super) async fn write_response(
     }
 }
 
-fn asks_to_close(headers: &http::HeaderMap) -> bool {
-    headers.get_all(header::CONNECTION).iter().any(|value| {
-        value.as_bytes().split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-    })
-}
-
 /// A body already in memory: copied behind the head (small) or written on its own.
-async fn write_full(conn: &mut Connection, bytes: &[u8], encoding: BodyEncoding) -> Result<(), Error> {
+/// Not async on the common path, so that answering a small request builds no future.
+fn write_full(conn: &mut Connection, bytes: &[u8], encoding: BodyEncoding) -> FullWrite {
     if encoding == BodyEncoding::Chunked {
         // Only a user-declared length can make a full body unsized; keep it simple.
         encode::write_chunk_size(bytes.len(), &mut conn.write_buf);
     }
-    if bytes.len() >= DIRECT_WRITE {
-        conn.write_direct(bytes).await?;
-    } else {
+    let direct = bytes.len() >= DIRECT_WRITE;
+    if !direct {
         conn.write_buf.extend_from_slice(bytes);
     }
-    if encoding == BodyEncoding::Chunked {
-        conn.write_buf.extend_from_slice(b"\r\n");
-        conn.write_buf.extend_from_slice(encode::LAST_CHUNK);
+    let tail: &'static [u8] = match encoding {
+        BodyEncoding::Chunked => b"\r\n0\r\n\r\n",
+        _ => b"",
+    };
+    match direct {
+        true => FullWrite::Direct { tail },
+        false => {
+            conn.write_buf.extend_from_slice(tail);
+            match conn.write_buf.len() >= FLUSH_THRESHOLD {
+                true => FullWrite::Flush,
+                false => FullWrite::Buffered,
+            }
+        }
     }
-    if conn.write_buf.len() >= FLUSH_THRESHOLD {
-        conn.flush().await?;
+}
+
+/// What is left to do after [`write_full`].
+enum FullWrite {
+    /// Everything is in the write buffer.
+    Buffered,
+    /// The write buffer is full enough to flush now.
+    Flush,
+    /// The body is large: write it straight from its buffer, then `tail`.
+    Direct { tail: &'static [u8] },
+}
+
+/// Finishes a [`write_full`] that needs I/O (large bodies, full buffers).
+async fn finish_full(conn: &mut Connection, bytes: &[u8], step: FullWrite) -> Result<(), Error> {
+    match step {
+        FullWrite::Buffered => Ok(()),
+        FullWrite::Flush => conn.flush().await,
+        FullWrite::Direct { tail } => {
+            conn.write_direct(bytes).await?;
+            conn.write_buf.extend_from_slice(tail);
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// A streamed body: each frame is written and flushed as it comes, so server-sent events
@@ -160,7 +189,9 @@ async fn write_streamed(
         conn.flush().await?;
     }
     if left.is_some_and(|left| left > 0) {
-        return Err(Error::Body("response body is shorter than its content-length".into()));
+        return Err(Error::Body(
+            "response body is shorter than its content-length".into(),
+        ));
     }
     if encoding == BodyEncoding::Chunked {
         conn.write_buf.extend_from_slice(encode::LAST_CHUNK);
@@ -201,7 +232,12 @@ pub(super) async fn write_switching_head(
         keep_alive: true,
         body_len: Some(0),
     };
-    encode::encode_head(response.status(), response.headers(), exchange, &mut conn.write_buf);
+    encode::encode_head(
+        response.status(),
+        response.headers(),
+        exchange,
+        &mut conn.write_buf,
+    );
     log_access(facts, response.status(), None);
     conn.stats.add_request();
     match conn.flush().await {
@@ -213,7 +249,8 @@ pub(super) async fn write_switching_head(
 /// The request part of the access log line, computed before the head is consumed, or
 /// `None` when access logging is off.
 pub(super) fn access_log_request(conn: &Connection, head: &RequestHead) -> Option<String> {
-    if !conn.config.access_log || !tracing::enabled!(target: "carafe::access", tracing::Level::INFO) {
+    if !conn.config.access_log || !tracing::enabled!(target: "carafe::access", tracing::Level::INFO)
+    {
         return None;
     }
     let mut line = String::with_capacity(64);
@@ -235,7 +272,9 @@ fn log_access(facts: &Exchange, status: StatusCode, body_len: Option<u64>) {
         return;
     };
     match body_len {
-        Some(len) => tracing::info!(target: "carafe::access", "{request} {} {len}", status.as_u16()),
+        Some(len) => {
+            tracing::info!(target: "carafe::access", "{request} {} {len}", status.as_u16())
+        }
         None => tracing::info!(target: "carafe::access", "{request} {} -", status.as_u16()),
     }
 }

@@ -113,7 +113,11 @@ impl<A: Application> RunSimple<A> {
             print_banner(&self.host, listener.local_addr(), self.processes);
         }
         if self.processes > 1 {
-            return prefork::supervise(&listener, self.processes, self.config.timeouts.shutdown_grace);
+            return prefork::supervise(
+                &listener,
+                self.processes,
+                self.config.timeouts.shutdown_grace,
+            );
         }
         self.serve_on(listener)
     }
@@ -142,13 +146,20 @@ impl<A: Application> RunSimple<A> {
 /// Resolves `host:port` to the first address, with a clear error.
 fn resolve(host: &str, port: u16) -> Result<SocketAddr, Error> {
     let unspecified: SocketAddr = ([0, 0, 0, 0], port).into();
-    let bind_error = |source| Error::Bind { addr: unspecified, source };
+    let bind_error = |source| Error::Bind {
+        addr: unspecified,
+        source,
+    };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     (host, port)
         .to_socket_addrs()
         .map_err(bind_error)?
         .next()
-        .ok_or_else(|| bind_error(std::io::Error::other(format!("cannot resolve host {host:?}"))))
+        .ok_or_else(|| {
+            bind_error(std::io::Error::other(format!(
+                "cannot resolve host {host:?}"
+            )))
+        })
 }
 
 fn print_banner(host: &str, addr: SocketAddr, processes: usize) {
@@ -164,7 +175,11 @@ fn print_banner(host: &str, addr: SocketAddr, processes: usize) {
         eprintln!(" * Running on all addresses ({host})");
         eprintln!(" * Running on http://{loopback}:{}", addr.port());
     } else {
-        eprintln!(" * Running on http://{}:{}", url_host(addr.ip()), addr.port());
+        eprintln!(
+            " * Running on http://{}:{}",
+            url_host(addr.ip()),
+            addr.port()
+        );
     }
     eprintln!("Press CTRL+C to quit");
 }
@@ -173,9 +188,10 @@ fn print_banner(host: &str, addr: SocketAddr, processes: usize) {
 /// at once.
 async fn stop_on_signal(handle: ShutdownHandle) {
     use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) =
-        (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
         tracing::warn!(target: "carafe::run", "cannot install signal handlers");
         return;
     };

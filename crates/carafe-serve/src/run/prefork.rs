@@ -64,7 +64,11 @@ pub(crate) fn inherited_listener() -> Result<Option<Listener>, Error> {
 
 /// Runs the parent: starts `processes` workers on `listener`, restarts the ones that
 /// die, and stops them all on Ctrl-C or `SIGTERM`.
-pub(crate) fn supervise(listener: &Listener, processes: usize, grace: Duration) -> Result<(), Error> {
+pub(crate) fn supervise(
+    listener: &Listener,
+    processes: usize,
+    grace: Duration,
+) -> Result<(), Error> {
     let socket = listener.socket();
     socket.set_cloexec(false).map_err(Error::Listen)?;
     let fd = socket.as_raw_fd();
@@ -105,7 +109,11 @@ impl Worker {
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command.spawn().map_err(Error::Process)?;
         tracing::info!(target: "carafe::run", "worker {number} started (pid {})", child.id());
-        Ok(Worker { number, child, started: Instant::now() })
+        Ok(Worker {
+            number,
+            child,
+            started: Instant::now(),
+        })
     }
 
     fn signal(&self, signal: Signal) {

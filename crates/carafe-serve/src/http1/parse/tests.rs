@@ -26,8 +26,17 @@ fn simple_get_parses() {
 
 #[test]
 fn incomplete_heads_need_more() {
-    for input in [&b""[..], b"GET", b"GET / HTTP/1.1\r\n", b"GET / HTTP/1.1\r\nHost: a\r\n"] {
-        assert!(matches!(parse(input), Ok(None)), "{:?}", String::from_utf8_lossy(input));
+    for input in [
+        &b""[..],
+        b"GET",
+        b"GET / HTTP/1.1\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\n",
+    ] {
+        assert!(
+            matches!(parse(input), Ok(None)),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
     }
 }
 
@@ -42,19 +51,42 @@ fn the_head_is_removed_and_the_rest_is_left() {
 #[test]
 fn framing_is_decided_by_the_rules() {
     let cases: &[(&[u8], Framing)] = &[
-        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n", Framing::Length(5)),
-        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", Framing::Empty),
-        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\n\r\n", Framing::Length(7)),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n",
+            Framing::Length(5),
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+            Framing::Empty,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 007\r\n\r\n",
+            Framing::Length(7),
+        ),
         (
             b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\n",
             Framing::Length(5),
         ),
-        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", Framing::Chunked),
-        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n", Framing::Chunked),
-        (b"POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n", Framing::Length(3)),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+            Framing::Chunked,
+        ),
+        (
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n",
+            Framing::Chunked,
+        ),
+        (
+            b"POST / HTTP/1.0\r\nContent-Length: 3\r\n\r\n",
+            Framing::Length(3),
+        ),
     ];
     for (input, framing) in cases {
-        assert_eq!(parse_ok(input).framing, *framing, "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            parse_ok(input).framing,
+            *framing,
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
     }
 }
 
@@ -149,9 +181,12 @@ fn keep_alive_follows_version_and_connection() {
 
 #[test]
 fn expect_continue_and_upgrade_are_recognized() {
-    let head = parse_ok(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n");
+    let head = parse_ok(
+        b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n",
+    );
     assert!(head.expect_continue);
-    let head = parse_ok(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
+    let head =
+        parse_ok(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n");
     assert!(head.upgrade);
     let head = parse_ok(b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n");
     assert!(!head.upgrade);
@@ -159,7 +194,12 @@ fn expect_continue_and_upgrade_are_recognized() {
 
 #[test]
 fn limits_give_their_statuses() {
-    let limits = Limits { max_uri_bytes: 100, max_head_bytes: 1000, max_headers: 4, ..Limits::default() };
+    let limits = Limits {
+        max_uri_bytes: 100,
+        max_head_bytes: 1000,
+        max_headers: 4,
+        ..Limits::default()
+    };
     let long_uri = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(200));
     let partial_long_uri = format!("GET /{}", "a".repeat(200));
     let many = format!("GET / HTTP/1.1\r\nHost: a\r\n{}\r\n", "X: y\r\n".repeat(5));
@@ -172,7 +212,9 @@ fn limits_give_their_statuses() {
     ];
     for (input, expected) in cases {
         let mut buf = BytesMut::from(input.as_bytes());
-        let got = HeadParser::default().parse(&mut buf, &limits).map(|head| head.map(|_| ()));
+        let got = HeadParser::default()
+            .parse(&mut buf, &limits)
+            .map(|head| head.map(|_| ()));
         assert_eq!(got, Err(expected), "{input:.60}");
     }
 }
@@ -184,7 +226,9 @@ fn a_head_arriving_byte_by_byte_parses_once_complete() {
     let mut buf = BytesMut::new();
     for (at, &byte) in input.iter().enumerate() {
         buf.extend_from_slice(&[byte]);
-        let got = parser.parse(&mut buf, &Limits::default()).expect("valid so far");
+        let got = parser
+            .parse(&mut buf, &Limits::default())
+            .expect("valid so far");
         assert_eq!(got.is_some(), at == input.len() - 1, "at byte {at}");
     }
 }
