@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) config: Arc<Config>,
     /// Becomes `true` when a graceful shutdown begins.
     pub(crate) shutdown: watch::Receiver<bool>,
+    /// Becomes `true` when the grace period is over: upgraded connections must stop.
+    pub(crate) stopped: watch::Receiver<bool>,
 }
 
 /// A TCP server speaking HTTP/1.1 to an [`Application`].
@@ -115,9 +117,11 @@ impl TcpServer {
         let local_addr = acceptor.local_addr;
         let app = Arc::new(app);
         let slots = Arc::new(Semaphore::new(config.max_connections));
+        let (hard_stop, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             config: Arc::clone(&config),
             shutdown: shutdown.subscribe(),
+            stopped: hard_stop.subscribe(),
         });
         let mut stop = shutdown.subscribe();
         loop {
@@ -150,13 +154,13 @@ impl TcpServer {
         }
         // Closing the listening socket makes the kernel refuse new connections.
         drop(acceptor);
-        drain(&registry, config.timeouts.shutdown_grace).await;
+        drain(&registry, config.timeouts.shutdown_grace, &hard_stop).await;
         Ok(())
     }
 }
 
 /// Waits for the live connections to finish, and stops those left after `grace`.
-async fn drain(registry: &Registry, grace: std::time::Duration) {
+async fn drain(registry: &Registry, grace: std::time::Duration, hard_stop: &watch::Sender<bool>) {
     if tokio::time::timeout(grace, registry.wait_empty())
         .await
         .is_err()
@@ -167,6 +171,9 @@ async fn drain(registry: &Registry, grace: std::time::Duration) {
             "{left} connection(s) still open after the {grace:?} grace period; stopping them"
         );
         registry.abort_all();
+        // Upgraded connections belong to application tasks we cannot abort: their
+        // streams fail from now on, so those tasks end and drop them.
+        hard_stop.send_replace(true);
     }
 }
 

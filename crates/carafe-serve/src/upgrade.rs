@@ -82,7 +82,9 @@ impl Future for OnUpgrade {
 }
 
 /// A connection after `101 Switching Protocols`: read and write the new protocol on it.
-#[derive(Debug)]
+///
+/// When a graceful shutdown's grace period ends, reads and writes fail with
+/// `ConnectionAborted`, so the task that owns the stream ends and drops it.
 pub struct Upgraded {
     /// Bytes the client sent after the upgrade request, read before the socket.
     pending: Bytes,
@@ -91,6 +93,20 @@ pub struct Upgraded {
     guard: ConnGuard,
     /// Becomes `true` when the server starts a graceful shutdown.
     shutdown: watch::Receiver<bool>,
+    /// Resolves when the grace period is over.
+    stopped: Pin<Box<dyn Future<Output = ()> + Send + Sync>>,
+    /// `stopped` has resolved: every operation fails.
+    killed: bool,
+}
+
+impl std::fmt::Debug for Upgraded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upgraded")
+            .field("peer_addr", &self.guard.stats.peer_addr)
+            .field("pending", &self.pending.len())
+            .field("killed", &self.killed)
+            .finish()
+    }
 }
 
 impl Upgraded {
@@ -98,14 +114,24 @@ impl Upgraded {
         stream: TcpStream,
         pending: Bytes,
         guard: ConnGuard,
-        shutdown: watch::Receiver<bool>,
+        (shutdown, mut stopped): (watch::Receiver<bool>, watch::Receiver<bool>),
     ) -> Self {
         guard.stats.set_state(ConnState::Upgraded);
-        Upgraded {
-            pending,
-            stream,
-            guard,
-            shutdown,
+        let stopped = Box::pin(async move {
+            // An error means the server is gone, which is a stop too.
+            let _ = stopped.wait_for(|stopped| *stopped).await;
+        });
+        Upgraded { pending, stream, guard, shutdown, stopped, killed: false }
+    }
+
+    /// Fails once the server's grace period is over.
+    fn check_alive(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if !self.killed && self.stopped.as_mut().poll(cx).is_ready() {
+            self.killed = true;
+        }
+        match self.killed {
+            true => Err(io::Error::new(io::ErrorKind::ConnectionAborted, "the server has stopped")),
+            false => Ok(()),
         }
     }
 
@@ -130,6 +156,7 @@ impl AsyncRead for Upgraded {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        self.check_alive(cx)?;
         if !self.pending.is_empty() {
             let take = self.pending.len().min(buf.remaining());
             buf.put_slice(&self.pending[..take]);
@@ -150,6 +177,7 @@ impl AsyncWrite for Upgraded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        self.check_alive(cx)?;
         let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(written)) = &polled {
             self.guard.stats.add_out(*written);
@@ -158,6 +186,7 @@ impl AsyncWrite for Upgraded {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.check_alive(cx)?;
         Pin::new(&mut self.stream).poll_flush(cx)
     }
 
@@ -170,6 +199,7 @@ impl AsyncWrite for Upgraded {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        self.check_alive(cx)?;
         let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(written)) = &polled {
             self.guard.stats.add_out(*written);

@@ -344,7 +344,7 @@ impl BodyPump {
                     self.state = PumpState::Complete;
                     return Ok(true);
                 }
-                Err(error @ Error::BodyTooLarge { .. }) => return Err(error),
+                Err(error @ (Error::BodyTooLarge { .. } | Error::Parse(_))) => return Err(error),
                 Err(_) => return Ok(false),
             }
         }

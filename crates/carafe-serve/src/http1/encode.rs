@@ -85,17 +85,23 @@ pub(crate) fn encode_head(
         dst.extend_from_slice(b"\r\n");
     }
     if !has_date {
-        dst.extend_from_slice(b"date: ");
-        write_date(dst);
-        dst.extend_from_slice(b"\r\n");
+        write_date_line(dst);
     }
-    let keep_alive = exchange.keep_alive && !asks_close;
+    // A body delimited by closing the connection cannot be followed by another request.
+    let keep_alive = exchange.keep_alive && !asks_close && encoding != BodyEncoding::CloseDelimited;
     if framing_is_ours {
         write_framing(encoding, ours_length, exchange, keep_alive, dst);
     }
     dst.extend_from_slice(b"\r\n");
-    let encoding = if exchange.head_request { BodyEncoding::None } else { encoding };
-    Encoded { encoding, keep_alive }
+    let encoding = if exchange.head_request {
+        BodyEncoding::None
+    } else {
+        encoding
+    };
+    Encoded {
+        encoding,
+        keep_alive,
+    }
 }
 
 fn write_framing(
@@ -106,11 +112,7 @@ fn write_framing(
     dst: &mut BytesMut,
 ) {
     match encoding {
-        BodyEncoding::Length(len) if ours_length => {
-            dst.extend_from_slice(b"content-length: ");
-            write_decimal(len, dst);
-            dst.extend_from_slice(b"\r\n");
-        }
+        BodyEncoding::Length(len) if ours_length => write_content_length(len, dst),
         BodyEncoding::Chunked if !exchange.head_request => {
             dst.extend_from_slice(b"transfer-encoding: chunked\r\n");
         }
@@ -124,7 +126,9 @@ fn write_framing(
 }
 
 fn has_close_token(value: &[u8]) -> bool {
-    value.split(|&b| b == b',').any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"))
+    value
+        .split(|&b| b == b',')
+        .any(|token| token.trim_ascii().eq_ignore_ascii_case(b"close"))
 }
 
 /// Picks the body framing from the status, the request and the body's size.
@@ -164,9 +168,8 @@ fn write_status_line(status: StatusCode, dst: &mut BytesMut) {
     dst.extend_from_slice(b"\r\n");
 }
 
-/// Writes `n` in decimal.
-pub(crate) fn write_decimal(mut n: u64, dst: &mut BytesMut) {
-    let mut digits = [0u8; 20];
+/// `n` in decimal, written at the end of `digits`.
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
     let mut at = digits.len();
     loop {
         at -= 1;
@@ -176,7 +179,20 @@ pub(crate) fn write_decimal(mut n: u64, dst: &mut BytesMut) {
             break;
         }
     }
-    dst.extend_from_slice(&digits[at..]);
+    &digits[at..]
+}
+
+/// Writes `content-length: <len>` CRLF in one piece.
+fn write_content_length(len: u64, dst: &mut BytesMut) {
+    const PREFIX: &[u8] = b"content-length: ";
+    let mut line = [0u8; 16 + 20 + 2];
+    line[..PREFIX.len()].copy_from_slice(PREFIX);
+    let mut digits = [0u8; 20];
+    let digits = decimal(len, &mut digits);
+    let end = PREFIX.len() + digits.len();
+    line[PREFIX.len()..end].copy_from_slice(digits);
+    line[end..end + 2].copy_from_slice(b"\r\n");
+    dst.extend_from_slice(&line[..end + 2]);
 }
 
 /// Writes the size line of one chunk (`hex CRLF`); the caller writes data and CRLF.
@@ -203,20 +219,24 @@ pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 /// The last chunk with no trailers.
 pub(crate) const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
-/// The `Date` value, formatted at most once a second per thread.
+/// The `date` field line, formatted at most once a second per thread.
 struct DateCache {
-    /// Seconds since the epoch of `formatted`.
+    /// Seconds since the epoch of `line`.
     second: u64,
-    /// The IMF-fixdate form, e.g. `Sun, 06 Nov 1994 08:49:37 GMT` (always 29 bytes).
-    formatted: [u8; 29],
+    /// `date: ` + the IMF-fixdate form (`Sun, 06 Nov 1994 08:49:37 GMT`, always 29 bytes)
+    /// + CRLF.
+    line: [u8; DATE_LINE_LEN],
 }
+
+const DATE_LINE_LEN: usize = b"date: ".len() + 29 + 2;
 
 thread_local! {
-    static DATE: RefCell<DateCache> = const { RefCell::new(DateCache { second: 0, formatted: [b' '; 29] }) };
+    static DATE: RefCell<DateCache> =
+        const { RefCell::new(DateCache { second: 0, line: [b' '; DATE_LINE_LEN] }) };
 }
 
-/// Writes the current date in IMF-fixdate form (RFC 9110 §5.6.7).
-pub(crate) fn write_date(dst: &mut BytesMut) {
+/// Writes the `date` field line for now, in IMF-fixdate form (RFC 9110 §5.6.7).
+pub(crate) fn write_date_line(dst: &mut BytesMut) {
     let now = SystemTime::now();
     let second = now
         .duration_since(UNIX_EPOCH)
@@ -227,11 +247,13 @@ pub(crate) fn write_date(dst: &mut BytesMut) {
         if cache.second != second {
             let text = httpdate::fmt_http_date(now);
             if text.len() == 29 {
-                cache.formatted.copy_from_slice(text.as_bytes());
+                cache.line[..6].copy_from_slice(b"date: ");
+                cache.line[6..35].copy_from_slice(text.as_bytes());
+                cache.line[35..].copy_from_slice(b"\r\n");
                 cache.second = second;
             }
         }
-        dst.extend_from_slice(&cache.formatted);
+        dst.extend_from_slice(&cache.line);
     });
 }
 
@@ -244,7 +266,10 @@ mod tests {
         let mut dst = BytesMut::new();
         let status = StatusCode::from_u16(status).expect("valid status");
         let encoded = encode_head(status, headers, exchange, &mut dst);
-        (String::from_utf8(dst.to_vec()).expect("ascii head"), encoded.encoding)
+        (
+            String::from_utf8(dst.to_vec()).expect("ascii head"),
+            encoded.encoding,
+        )
     }
 
     const GET11: Exchange = Exchange {
@@ -349,11 +374,11 @@ mod tests {
     #[test]
     fn numbers_are_written_in_decimal_and_hex() {
         let mut dst = BytesMut::new();
-        write_decimal(0, &mut dst);
-        dst.extend_from_slice(b" ");
-        write_decimal(u64::MAX, &mut dst);
-        dst.extend_from_slice(b" ");
+        write_content_length(0, &mut dst);
+        write_content_length(u64::MAX, &mut dst);
         write_chunk_size(0x1f2e, &mut dst);
-        assert_eq!(&dst[..], b"0 18446744073709551615 1f2e\r\n");
+        let expected: &[u8] =
+            b"content-length: 0\r\ncontent-length: 18446744073709551615\r\n1f2e\r\n";
+        assert_eq!(&dst[..], expected);
     }
 }

@@ -86,9 +86,9 @@ pub(crate) async fn serve_connection<A: Application>(
             }
             Next::Done => return,
             Next::Upgrade(tx) => {
-                let shutdown = conn.shutdown.clone();
+                let signals = (conn.shutdown.clone(), shared.stopped.clone());
                 let (stream, pending) = conn.into_parts();
-                let _ = tx.send(Upgraded::new(stream, pending, guard, shutdown));
+                let _ = tx.send(Upgraded::new(stream, pending, guard, signals));
                 return;
             }
         }
@@ -107,11 +107,7 @@ struct Exchange {
 }
 
 /// Handles one request: runs the application, settles the body, writes the response.
-async fn exchange<A: Application>(
-    conn: &mut Connection,
-    app: &A,
-    head: RequestHead,
-) -> Next {
+async fn exchange<A: Application>(conn: &mut Connection, app: &A, head: RequestHead) -> Next {
     conn.stats.set_state(ConnState::Handling);
     if let Framing::Length(length) = head.framing {
         let limit = conn.config.limits.max_body_bytes;
@@ -152,7 +148,10 @@ async fn exchange<A: Application>(
             return Box::pin(respond::write_switching_head(conn, response, &facts, tx)).await;
         }
     }
-    respond::write_response(conn, response, &facts, keep_alive, pump).await
+    match respond::start_response(conn, response, &facts, keep_alive, pump) {
+        respond::Started::Done(next) => next,
+        respond::Started::Unfinished(rest) => Box::pin(respond::finish_response(conn, rest)).await,
+    }
 }
 
 /// Builds the application's request from the head, wiring up the body and the upgrade.
@@ -200,4 +199,3 @@ async fn run_handler(
         }
     }
 }
-

@@ -15,7 +15,7 @@ use super::encode::{self, BodyEncoding};
 use super::parse::RequestHead;
 use super::{Exchange, Next};
 use crate::error::Error;
-use crate::gateway::Response;
+use crate::gateway::{Body, Response};
 use crate::registry::ConnState;
 use crate::upgrade::Upgraded;
 
@@ -45,16 +45,37 @@ pub(super) fn answer_error(conn: &mut Connection, error: &Error) {
     conn.write_buf.extend_from_slice(message.as_bytes());
 }
 
-/// Writes the application's response and says what becomes of the connection.
-pub(super) async fn write_response(
+/// A response whose head is encoded but which needs I/O to finish: a streamed or large
+/// body, or a request body to drain afterwards.
+pub(super) struct Unfinished {
+    body: Body,
+    encoding: BodyEncoding,
+    keep_alive: bool,
+    /// What is left of writing a body that is in memory.
+    full: Option<FullWrite>,
+    pump: Option<BodyPump>,
+}
+
+/// How far [`start_response`] got.
+pub(super) enum Started {
+    /// The response is in the write buffer.
+    Done(Next),
+    /// The response needs [`finish_response`].
+    Unfinished(Unfinished),
+}
+
+/// Encodes the application's response into the write buffer. Not async: the common
+/// answer (a small body in memory, no request body left) needs no I/O here, and a future
+/// built for every request would be copied around for nothing.
+pub(super) fn start_response(
     conn: &mut Connection,
     response: Response,
     facts: &Exchange,
     keep_alive: bool,
-    mut pump: Option<BodyPump>,
-) -> Next {
+    pump: Option<BodyPump>,
+) -> Started {
     conn.stats.set_state(ConnState::Writing);
-    let (parts, mut body) = response.into_parts();
+    let (parts, body) = response.into_parts();
     let status = if parts.status == StatusCode::SWITCHING_PROTOCOLS {
         // 101 without an upgrade request (or twice) is an application bug.
         tracing::error!(target: "carafe::http1", "101 answer to a request that did not ask to upgrade");
@@ -72,23 +93,49 @@ pub(super) async fn write_response(
     let (encoding, keep_alive) = (encoded.encoding, encoded.keep_alive);
     log_access(facts, status, exchange.body_len);
     conn.stats.add_request();
-    let written = match body.as_full() {
-        Some(bytes) if encoding != BodyEncoding::None => match write_full(conn, bytes, encoding) {
-            FullWrite::Buffered => Ok(()),
-            step => Box::pin(finish_full(conn, bytes, step)).await,
-        },
-        Some(_) => Ok(()),
-        None if encoding == BodyEncoding::None => Ok(()),
-        None => Box::pin(write_streamed(conn, &mut body, encoding, pump.as_mut())).await,
+    let full = match body.as_full() {
+        Some(bytes) if encoding != BodyEncoding::None => Some(write_full(conn, bytes, encoding)),
+        Some(_) => Some(FullWrite::Buffered),
+        None if encoding == BodyEncoding::None => Some(FullWrite::Buffered),
+        None => None,
+    };
+    if matches!(full, Some(FullWrite::Buffered)) && pump.is_none() {
+        let reusable = keep_alive && !encode::forces_close(encoding);
+        return Started::Done(if reusable {
+            Next::KeepAlive
+        } else {
+            Next::Close
+        });
+    }
+    Started::Unfinished(Unfinished {
+        body,
+        encoding,
+        keep_alive,
+        full,
+        pump,
+    })
+}
+
+/// Writes the rest of an [`Unfinished`] response and drains what is left of the request
+/// body; says what becomes of the connection.
+pub(super) async fn finish_response(conn: &mut Connection, mut rest: Unfinished) -> Next {
+    let written = match rest.full.take() {
+        Some(step) => {
+            let bytes = rest.body.as_full().unwrap_or_default();
+            finish_full(conn, bytes, step).await
+        }
+        None => write_streamed(conn, &mut rest.body, rest.encoding, rest.pump.as_mut()).await,
     };
     // A body the response did not consume is drained now; if that fails the connection
     // closes even though the head did not say so (RFC 9112 §9.6 allows it).
-    let settled = match (&written, pump.as_mut()) {
-        (Ok(()), Some(pump)) => Box::pin(pump.drain(conn)).await.unwrap_or(false),
+    let settled = match (&written, rest.pump.as_mut()) {
+        (Ok(()), Some(pump)) => pump.drain(conn).await.unwrap_or(false),
         _ => true,
     };
     match written {
-        Ok(()) if keep_alive && settled && !encode::forces_close(encoding) => Next::KeepAlive,
+        Ok(()) if rest.keep_alive && settled && !encode::forces_close(rest.encoding) => {
+            Next::KeepAlive
+        }
         Ok(()) => Next::Close,
         Err(error) => {
             tracing::debug!(target: "carafe::http1", "writing the response failed: {error}");
@@ -151,7 +198,7 @@ async fn finish_full(conn: &mut Connection, bytes: &[u8], step: FullWrite) -> Re
 /// and long polls reach the client without delay.
 async fn write_streamed(
     conn: &mut Connection,
-    body: &mut crate::gateway::Body,
+    body: &mut Body,
     encoding: BodyEncoding,
     mut pump: Option<&mut BodyPump>,
 ) -> Result<(), Error> {
