@@ -1,3 +1,34 @@
-//! # carafe
+#![doc = include_str!("../README.md")]
 //!
-//! A Flask-style web framework on [`carafe_serve`].
+//! ## Modules
+//!
+//! | module | Flask / Werkzeug | owns |
+//! |---|---|---|
+//! | [`App`] (`app.rs`) | `Flask` | routes, dispatch, `app.run` |
+//! | [`routing`] | `werkzeug.routing` | rules, converters, the segment trie, method routing |
+//! | [`extract`] | `request` | extractors and [`RequestParts`] |
+//! | [`IntoResponse`] (`response.rs`), [`Json`] (`json.rs`) | `make_response`, `jsonify` | responses |
+//! | [`HttpError`], [`Error`] (`error.rs`) | `HTTPException` | errors and their answers |
+//! | [`Handler`] (`handler.rs`) | view functions | handler traits, type erasure |
+//! | [`cli`], [`Run`] (`run.rs`) | `flask run`, `app.run` | serving from the command line |
+
+mod app;
+pub mod cli;
+mod error;
+pub mod extract;
+mod handler;
+mod json;
+mod response;
+pub mod routing;
+mod run;
+
+pub use app::App;
+pub use carafe_serve::{Body, ConnInfo, Request, Response};
+pub use error::{Error, HttpError};
+pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
+pub use handler::Handler;
+pub use http::{self, StatusCode};
+pub use json::Json;
+pub use response::{Html, IntoResponse};
+pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
+pub use run::Run;

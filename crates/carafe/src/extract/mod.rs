@@ -1,0 +1,341 @@
+//! Extractors: typed handler arguments taken from the request.
+//!
+//! A handler's arguments are extractors. All but the last implement
+//! [`FromRequestParts`] and see only the request's head ([`RequestParts`]); the last may
+//! implement [`FromRequest`] instead and consume the body. Every [`FromRequestParts`]
+//! type is a [`FromRequest`] too, so any extractor can come last.
+//!
+//! | extractor | from | rejection |
+//! |---|---|---|
+//! | [`Path<T>`] | the rule's placeholders | `400`, or `500` if `T` does not fit the rule |
+//! | [`Query<T>`] | the query string | `400` |
+//! | [`HeaderMap`], [`Method`], [`Uri`], [`Version`] | the head | never |
+//! | [`ConnInfo`] | the connection | `500` when not served by carafe-serve |
+//! | [`Json<T>`](crate::Json) | the body (last) | `415`, `413`, `400` |
+//! | [`String`], [`Bytes`](bytes::Bytes) | the body (last) | `413`, `400` |
+//! | [`Body`], [`Request`](carafe_serve::Request) | the body, unread (last) | never |
+//!
+//! A rejection is an [`HttpError`], answered instead of calling the handler.
+//!
+//! [`HeaderMap`]: http::HeaderMap
+//! [`Method`]: http::Method
+//! [`Uri`]: http::Uri
+//! [`Version`]: http::Version
+//! [`ConnInfo`]: carafe_serve::ConnInfo
+
+mod body;
+mod head;
+mod path;
+mod query;
+
+use std::future::Future;
+
+use carafe_serve::Body;
+use http::request::Parts;
+use http::{Extensions, HeaderMap, Method, Uri, Version};
+
+use crate::error::HttpError;
+use crate::routing::{Capture, Params};
+
+pub(crate) use self::body::read_body;
+pub use self::path::Path;
+pub use self::query::Query;
+
+/// How many body bytes the buffering extractors read by default: 2 MiB (see
+/// [`App::max_content_length`](crate::App::max_content_length)).
+pub const DEFAULT_MAX_CONTENT_LENGTH: usize = 2 * 1024 * 1024;
+
+/// A request without its body, plus what routing found: what extractors read.
+///
+/// ```
+/// use carafe::{FromRequestParts, HttpError, RequestParts};
+/// use http::StatusCode;
+///
+/// /// The caller's API key, from the `x-api-key` header.
+/// struct ApiKey(String);
+///
+/// impl FromRequestParts for ApiKey {
+///     async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
+///         let key = parts.headers().get("x-api-key").and_then(|value| value.to_str().ok());
+///         match key {
+///             Some(key) => Ok(ApiKey(key.to_owned())),
+///             None => Err(HttpError::new(StatusCode::UNAUTHORIZED, "missing x-api-key")),
+///         }
+///     }
+/// }
+///
+/// async fn secret(ApiKey(key): ApiKey) -> String {
+///     format!("hello, holder of {key}")
+/// }
+/// # let _ = carafe::get(secret);
+/// ```
+#[derive(Debug)]
+pub struct RequestParts {
+    /// The request line, headers and extensions.
+    head: Parts,
+    /// The placeholders' matches, as ranges of `head.uri`'s path.
+    captures: Vec<Capture>,
+    /// The most body bytes a buffering extractor reads.
+    max_content_length: usize,
+}
+
+impl RequestParts {
+    /// Parts of a request that did not go through routing: no path parameters, and the
+    /// default body limit. Useful to test an extractor.
+    ///
+    /// ```
+    /// let (head, _body) = http::Request::new(carafe::Body::empty()).into_parts();
+    /// let parts = carafe::RequestParts::new(head);
+    /// assert!(parts.params().is_empty());
+    /// ```
+    pub fn new(head: Parts) -> Self {
+        RequestParts::routed(head, Vec::new(), DEFAULT_MAX_CONTENT_LENGTH)
+    }
+
+    /// Parts of a routed request.
+    pub(crate) fn routed(head: Parts, captures: Vec<Capture>, max_content_length: usize) -> Self {
+        RequestParts {
+            head,
+            captures,
+            max_content_length,
+        }
+    }
+
+    /// The request method.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert_eq!(parts.method(), http::Method::GET);
+    /// ```
+    pub fn method(&self) -> &Method {
+        &self.head.method
+    }
+
+    /// The request target.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert_eq!(parts.uri().path(), "/");
+    /// ```
+    pub fn uri(&self) -> &Uri {
+        &self.head.uri
+    }
+
+    /// The HTTP version.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert_eq!(parts.version(), http::Version::HTTP_11);
+    /// ```
+    pub fn version(&self) -> Version {
+        self.head.version
+    }
+
+    /// The request headers.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert!(parts.headers().get("cookie").is_none());
+    /// ```
+    pub fn headers(&self) -> &HeaderMap {
+        &self.head.headers
+    }
+
+    /// The request headers, to change.
+    ///
+    /// ```
+    /// # let mut parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// parts.headers_mut().remove("cookie");
+    /// ```
+    pub fn headers_mut(&mut self) -> &mut HeaderMap {
+        &mut self.head.headers
+    }
+
+    /// The request's extensions: typed values that travel with the request.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// let upgrade = parts.extensions().get::<carafe_serve::upgrade::OnUpgrade>();
+    /// # assert!(upgrade.is_none());
+    /// ```
+    pub fn extensions(&self) -> &Extensions {
+        &self.head.extensions
+    }
+
+    /// The request's extensions, to change: a place for extractors to leave values for
+    /// later ones.
+    ///
+    /// ```
+    /// # let mut parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// parts.extensions_mut().insert(42u32);
+    /// ```
+    pub fn extensions_mut(&mut self) -> &mut Extensions {
+        &mut self.head.extensions
+    }
+
+    /// The rule's path parameters (Flask's `request.view_args`).
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// let id = parts.params().get("id");
+    /// # assert!(id.is_none());
+    /// ```
+    pub fn params(&self) -> Params<'_> {
+        Params::new(self.head.uri.path(), &self.captures)
+    }
+
+    /// The most body bytes that [`Json`](crate::Json), [`String`] and
+    /// [`Bytes`](bytes::Bytes) read (Flask's `MAX_CONTENT_LENGTH`).
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert_eq!(parts.max_content_length(), carafe::extract::DEFAULT_MAX_CONTENT_LENGTH);
+    /// ```
+    pub fn max_content_length(&self) -> usize {
+        self.max_content_length
+    }
+
+    /// The request line, headers and extensions.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// let head: &http::request::Parts = parts.head();
+    /// # let _ = head;
+    /// ```
+    pub fn head(&self) -> &Parts {
+        &self.head
+    }
+
+    /// Gives back the request line, headers and extensions, to rebuild a request.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// let request = carafe::Request::from_parts(parts.into_head(), carafe::Body::empty());
+    /// # let _ = request;
+    /// ```
+    pub fn into_head(self) -> Parts {
+        self.head
+    }
+}
+
+/// A handler argument taken from the request's head: every argument but the last.
+///
+/// Implement it for your own extractors; the answer to a request your extractor refuses
+/// is the [`HttpError`] it returns.
+///
+/// ```
+/// use carafe::{FromRequestParts, HttpError, RequestParts};
+///
+/// /// The `user-agent`, or `"unknown"`.
+/// struct UserAgent(String);
+///
+/// impl FromRequestParts for UserAgent {
+///     async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
+///         let agent = parts.headers().get(http::header::USER_AGENT);
+///         let agent = agent.and_then(|value| value.to_str().ok()).unwrap_or("unknown");
+///         Ok(UserAgent(agent.to_owned()))
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be extracted from the request head",
+    label = "not an extractor for the request's head",
+    note = "every handler argument but the last must implement `FromRequestParts`: \
+            `Path<T>`, `Query<T>`, `HeaderMap`, `Method`, `Uri`, `Version`, `ConnInfo`, \
+            or a type of yours that implements it",
+    note = "extractors that read the body (`Json<T>`, `String`, `Bytes`, `Body`, `Request`) \
+            must be the handler's last argument"
+)]
+pub trait FromRequestParts: Sized {
+    /// Extracts the value, or refuses the request with an answer.
+    ///
+    /// ```
+    /// use carafe::FromRequestParts;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (head, _body) = http::Request::new(carafe::Body::empty()).into_parts();
+    /// let mut parts = carafe::RequestParts::new(head);
+    /// let method = http::Method::from_request_parts(&mut parts).await.unwrap();
+    /// assert_eq!(method, http::Method::GET);
+    /// # }
+    /// ```
+    fn from_request_parts(
+        parts: &mut RequestParts,
+    ) -> impl Future<Output = Result<Self, HttpError>> + Send;
+}
+
+/// A handler's last argument, which may consume the request body.
+///
+/// Every [`FromRequestParts`] type implements it too, so a type implements one of the two
+/// traits, never both.
+///
+/// ```
+/// use carafe::{Body, FromRequest, HttpError, RequestParts};
+///
+/// /// The body's length, read and thrown away.
+/// struct BodyLength(usize);
+///
+/// impl FromRequest for BodyLength {
+///     async fn from_request(_parts: RequestParts, mut body: Body) -> Result<Self, HttpError> {
+///         let mut length = 0;
+///         while let Some(chunk) = body.chunk().await {
+///             let chunk = chunk.map_err(|error| {
+///                 HttpError::new(http::StatusCode::BAD_REQUEST, error.to_string())
+///             })?;
+///             length += chunk.len();
+///         }
+///         Ok(BodyLength(length))
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an extractor",
+    label = "cannot be taken from a request",
+    note = "a handler's last argument must implement `FromRequest` (`Json<T>`, `String`, \
+            `Bytes`, `Body`, `Request`) or `FromRequestParts` (`Path<T>`, `Query<T>`, \
+            `HeaderMap`, `Method`, `Uri`, `ConnInfo`, ...)"
+)]
+pub trait FromRequest: Sized {
+    /// Extracts the value, or refuses the request with an answer.
+    ///
+    /// ```
+    /// use carafe::FromRequest;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (head, body) = http::Request::new(carafe::Body::from("hi")).into_parts();
+    /// let text = String::from_request(carafe::RequestParts::new(head), body).await.unwrap();
+    /// assert_eq!(text, "hi");
+    /// # }
+    /// ```
+    fn from_request(
+        parts: RequestParts,
+        body: Body,
+    ) -> impl Future<Output = Result<Self, HttpError>> + Send;
+}
+
+#[cfg(test)]
+mod tests;
+
+/// The parts of a `GET uri` request routed by a router holding only `rule`.
+#[cfg(test)]
+pub(crate) fn routed_parts(rule: &str, uri: &str) -> RequestParts {
+    let mut router = crate::Router::new();
+    router.route(rule, crate::get(|| async {}));
+    let (head, _body) = http::Request::get(uri)
+        .body(())
+        .unwrap_or_default()
+        .into_parts();
+    let found = router.lookup(&Method::GET, head.uri.path());
+    let captures = found.map(|found| found.captures).unwrap_or_default();
+    RequestParts::routed(head, captures, DEFAULT_MAX_CONTENT_LENGTH)
+}
+
+impl<T: FromRequestParts> FromRequest for T {
+    async fn from_request(mut parts: RequestParts, body: Body) -> Result<Self, HttpError> {
+        // The body is not needed: let the server drain or close it now.
+        drop(body);
+        T::from_request_parts(&mut parts).await
+    }
+}
