@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::HttpError;
 use crate::extract::{read_body, FromRequest, RequestParts};
-use crate::response::{typed_response, IntoResponse};
+use crate::response::{content_type, typed_response, IntoResponse};
 
 /// A JSON request body or response body.
 ///
@@ -114,7 +114,7 @@ impl<T: Serialize> IntoResponse for Json<T> {
         // Most answers are small objects: start at 128 bytes rather than grow from 8.
         let mut buf = Vec::with_capacity(128);
         match serde_json::to_writer(&mut buf, &self.0) {
-            Ok(()) => typed_response(Body::from(buf), "application/json"),
+            Ok(()) => typed_response(Body::from(buf), content_type::JSON),
             Err(error) => HttpError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("failed to serialize the JSON response: {error}"),

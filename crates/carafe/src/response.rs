@@ -58,21 +58,33 @@ pub trait IntoResponse {
     fn into_response(self) -> Response;
 }
 
-/// The `content-type` of text answers.
-const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+/// `content-type` values, validated at compile time: `HeaderValue::from_static` checks
+/// every byte, and called at run time it would do so on every response.
+pub(crate) mod content_type {
+    use http::HeaderValue;
 
-/// A response with `body` and a static `content-type`.
-pub(crate) fn typed_response(body: Body, content_type: &'static str) -> Response {
+    /// Text answers.
+    pub(crate) const TEXT_PLAIN: HeaderValue =
+        HeaderValue::from_static("text/plain; charset=utf-8");
+    /// HTML answers.
+    pub(crate) const TEXT_HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+    /// JSON answers.
+    pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
+    /// Raw bytes.
+    pub(crate) const OCTET_STREAM: HeaderValue =
+        HeaderValue::from_static("application/octet-stream");
+}
+
+/// A response with `body` and a `content-type`.
+pub(crate) fn typed_response(body: Body, content_type: HeaderValue) -> Response {
     let mut response = Response::new(body);
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(CONTENT_TYPE, content_type);
     response
 }
 
 /// A `text/plain; charset=utf-8` response.
 pub(crate) fn text_response(body: Body) -> Response {
-    typed_response(body, TEXT_PLAIN)
+    typed_response(body, content_type::TEXT_PLAIN)
 }
 
 impl IntoResponse for Response {
@@ -112,7 +124,7 @@ impl IntoResponse for Cow<'static, str> {
 /// Bytes, as `application/octet-stream`.
 impl IntoResponse for Bytes {
     fn into_response(self) -> Response {
-        typed_response(Body::from(self), "application/octet-stream")
+        typed_response(Body::from(self), content_type::OCTET_STREAM)
     }
 }
 
@@ -267,7 +279,7 @@ pub struct Html<T>(pub T);
 
 impl<T: Into<Body>> IntoResponse for Html<T> {
     fn into_response(self) -> Response {
-        typed_response(self.0.into(), "text/html; charset=utf-8")
+        typed_response(self.0.into(), content_type::TEXT_HTML)
     }
 }
 
