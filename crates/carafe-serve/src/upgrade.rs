@@ -121,7 +121,14 @@ impl Upgraded {
             // An error means the server is gone, which is a stop too.
             let _ = stopped.wait_for(|stopped| *stopped).await;
         });
-        Upgraded { pending, stream, guard, shutdown, stopped, killed: false }
+        Upgraded {
+            pending,
+            stream,
+            guard,
+            shutdown,
+            stopped,
+            killed: false,
+        }
     }
 
     /// Fails once the server's grace period is over.
@@ -130,7 +137,10 @@ impl Upgraded {
             self.killed = true;
         }
         match self.killed {
-            true => Err(io::Error::new(io::ErrorKind::ConnectionAborted, "the server has stopped")),
+            true => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the server has stopped",
+            )),
             false => Ok(()),
         }
     }

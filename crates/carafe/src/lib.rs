@@ -32,3 +32,8 @@ pub use json::Json;
 pub use response::{Html, IntoResponse};
 pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
 pub use run::Run;
+
+/// The repository's README, compiled as a doctest so that its example stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct RepositoryReadme;

@@ -226,14 +226,35 @@ fn has_head_end(bytes: &[u8]) -> bool {
 
 /// Checks the limits on an incomplete head, so an oversized one fails early.
 fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), ParseError> {
-    let line_end = buf.iter().position(|&b| b == b'\n');
-    // The request line is `method SP target SP HTTP/1.1`: allow for the method and version.
-    let max_line = limits.max_uri_bytes + 32;
-    match line_end {
-        None if buf.len() > max_line => Err(ParseError::UriTooLong),
-        _ if buf.len() > limits.max_head_bytes => Err(ParseError::HeadersTooLarge),
-        _ => Ok(()),
+    // The request target runs from the method's space to the next space; measure what has
+    // arrived of it, so a long method never counts against the target's limit and a
+    // head cut anywhere is judged as it would be whole.
+    let line = request_line(buf);
+    if let Some(space) = line.iter().position(|&b| b == b' ') {
+        let rest = &line[space + 1..];
+        let target_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+        if target_len > limits.max_uri_bytes {
+            return Err(ParseError::UriTooLong);
+        }
     }
+    if buf.len() > limits.max_head_bytes {
+        return Err(ParseError::HeadersTooLarge);
+    }
+    Ok(())
+}
+
+/// The request line (or what has arrived of it), after any empty lines before it.
+fn request_line(buf: &[u8]) -> &[u8] {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let buf = &buf[start..];
+    let end = buf
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(buf.len());
+    &buf[..end]
 }
 
 /// Byte offsets of one field line inside the head buffer.
@@ -257,15 +278,16 @@ fn parse_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>
         Ok(httparse::Status::Partial) => return check_partial(buf, limits).map(|()| None),
         Err(error) => return Err(map_httparse_error(error, buf)),
     };
+    // The target before the head: a partial head is judged in this order too.
+    let path = req.path.unwrap_or_default();
+    if path.len() > limits.max_uri_bytes {
+        return Err(ParseError::UriTooLong);
+    }
     if head_len > limits.max_head_bytes {
         return Err(ParseError::HeadersTooLarge);
     }
     let method = Method::from_bytes(req.method.unwrap_or_default().as_bytes())
         .map_err(|_| ParseError::Method)?;
-    let path = req.path.unwrap_or_default();
-    if path.len() > limits.max_uri_bytes {
-        return Err(ParseError::UriTooLong);
-    }
     let version = if req.version == Some(1) {
         Version::HTTP_11
     } else {
@@ -304,39 +326,43 @@ fn map_httparse_error(error: httparse::Error, buf: &[u8]) -> ParseError {
         httparse::Error::NewLine => ParseError::NewLine,
         httparse::Error::Token => ParseError::Method,
         httparse::Error::TooManyHeaders => ParseError::TooManyHeaders,
-        httparse::Error::Version if looks_like_other_version(buf) => ParseError::UnsupportedVersion,
-        httparse::Error::Version | httparse::Error::Status => ParseError::RequestLine,
+        httparse::Error::Version => judge_version(buf),
+        httparse::Error::Status => ParseError::RequestLine,
     }
 }
 
-/// Whether the request line ends in a well-formed `HTTP/x.y` that is not 1.0 or 1.1
-/// (505), as opposed to garbage (400).
-fn looks_like_other_version(buf: &[u8]) -> bool {
-    let line_end = buf
-        .iter()
-        .position(|&b| b == b'\r' || b == b'\n')
-        .unwrap_or(buf.len());
-    let line = &buf[..line_end];
-    let Some(space) = line.iter().rposition(|&b| b == b' ') else {
-        return false;
-    };
-    match &line[space + 1..] {
-        [b'H', b'T', b'T', b'P', b'/', major, b'.', minor] => {
-            major.is_ascii_digit() && minor.is_ascii_digit()
+/// The answer to a request line whose version `httparse` refused: 505 when its third
+/// part is an HTTP version other than 1.0 and 1.1 (`HTTP/2.0`, `HTTP/1.2`, or what has
+/// arrived of one, so the verdict does not depend on where the bytes were cut), 400 for
+/// anything else (garbage, or a line with more than three parts).
+fn judge_version(buf: &[u8]) -> ParseError {
+    let third = request_line(buf).split(|&b| b == b' ').nth(2);
+    let other = match third {
+        Some([b'H', b'T', b'T', b'P', b'/', major, rest @ ..]) if major.is_ascii_digit() => {
+            *major != b'1'
+                || matches!(rest, [b'.', minor, ..] if minor.is_ascii_digit() && !matches!(minor, b'0' | b'1'))
         }
-        [b'H', b'T', b'T', b'P', b'/', major] => major.is_ascii_digit(),
         _ => false,
+    };
+    match other {
+        true => ParseError::UnsupportedVersion,
+        false => ParseError::RequestLine,
     }
 }
 
 /// Checks the request target's form against the method (RFC 9112 §3.2).
 fn parse_target(method: &Method, target: Bytes) -> Result<Uri, ParseError> {
     let first = target.first().copied();
+    // A fragment is never part of a request target (RFC 9112 §3.2); `Uri` would drop it.
+    if target.contains(&b'#') {
+        return Err(ParseError::Target);
+    }
     let uri = Uri::from_maybe_shared(target).map_err(|_| ParseError::Target)?;
     let allowed = match first {
+        // authority-form, and only it, belongs to CONNECT.
+        _ if method == Method::CONNECT => uri.authority().is_some() && uri.scheme().is_none(),
         Some(b'/') => true,
         Some(b'*') => method == Method::OPTIONS && uri.path() == "*",
-        _ if method == Method::CONNECT => uri.authority().is_some() && uri.scheme().is_none(),
         _ => uri.scheme().is_some() && uri.authority().is_some(),
     };
     if !allowed {

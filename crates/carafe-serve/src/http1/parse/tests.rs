@@ -151,6 +151,9 @@ fn ambiguous_and_invalid_messages_are_rejected() {
         (b"GET / FTP/1.1\r\nHost: a\r\n\r\n", ParseError::RequestLine),
         (b"GET nopath HTTP/1.1\r\nHost: a\r\n\r\n", ParseError::Target),
         (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", ParseError::Target),
+        (b"CONNECT / HTTP/1.1\r\nHost: a\r\n\r\n", ParseError::Target),
+        (b"GET /a#frag HTTP/1.1\r\nHost: a\r\n\r\n", ParseError::Target),
+        (b"GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", ParseError::RequestLine),
         (b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n\r\n", ParseError::UnsupportedExpectation),
     ];
     for (input, expected) in cases {
