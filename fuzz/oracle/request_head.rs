@@ -131,15 +131,32 @@ fn compare(whole: &Feed, mut pieces: Feed, limits: &Limits, shown: &Shown<'_>) {
 
 /// Whether `input` really is over the limit that `error` names.
 fn exceeds_limit(input: &[u8], error: ParseError, limits: &Limits) -> bool {
-    let first_line = input
-        .iter()
-        .position(|&byte| byte == b'\n')
-        .unwrap_or(input.len());
     match error {
-        ParseError::UriTooLong => first_line > limits.max_uri_bytes,
+        ParseError::UriTooLong => target_len(input) > limits.max_uri_bytes,
         ParseError::HeadersTooLarge => input.len() > limits.max_head_bytes,
         _ => false,
     }
+}
+
+/// The length of the request target: from the first space of the request line (after
+/// any empty lines) to the next space or the end of the line.
+fn target_len(input: &[u8]) -> usize {
+    let start = input
+        .iter()
+        .position(|&byte| byte != b'\r' && byte != b'\n')
+        .unwrap_or(input.len());
+    let line = &input[start..];
+    let line = &line[..line
+        .iter()
+        .position(|&byte| byte == b'\r' || byte == b'\n')
+        .unwrap_or(line.len())];
+    let Some(space) = line.iter().position(|&byte| byte == b' ') else {
+        return 0;
+    };
+    let rest = &line[space + 1..];
+    rest.iter()
+        .position(|&byte| byte == b' ')
+        .unwrap_or(rest.len())
 }
 
 fn assert_same_head(one: &RequestHead, other: &RequestHead, shown: &dyn std::fmt::Display) {
