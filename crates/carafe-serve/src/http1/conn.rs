@@ -124,9 +124,16 @@ impl Connection {
         }
     }
 
+    /// Keeps a written response's header map for the next request's headers.
+    pub(crate) fn recycle_headers(&mut self, headers: http::HeaderMap) {
+        self.parser.recycle(headers, &self.config.limits);
+    }
+
     /// Whether a graceful shutdown has begun.
     pub(crate) fn shutting_down(&self) -> bool {
-        *self.shutdown.borrow()
+        // The value only ever changes to `true`, so "changed" means "shutting down"; this
+        // reads an atomic version number, where `borrow` would take a lock per request.
+        self.shutdown.has_changed().unwrap_or(true)
     }
 
     /// Reads the next request head. `Ok(None)` means the connection should close quietly:
@@ -197,6 +204,7 @@ impl Connection {
             self.write_buf = BytesMut::new();
         }
         self.read_buf = BytesMut::new();
+        self.parser.release();
         self.read_more(deadline, Deadline::Idle, true, Wait::Readable)
             .await
     }

@@ -182,6 +182,9 @@ impl std::error::Error for ParseError {}
 pub struct HeadParser {
     /// Bytes of the buffer already searched for the end of the head without success.
     scanned: usize,
+    /// An emptied header map whose allocation the next request reuses (hyper does the
+    /// same): a map costs two allocations, a large part of a small request's cost.
+    spare: Option<HeaderMap>,
 }
 
 impl HeadParser {
@@ -197,7 +200,7 @@ impl HeadParser {
             self.scanned = buf.len();
             return check_partial(buf, limits).map(|()| None);
         }
-        match parse_head(buf, limits)? {
+        match parse_head(buf, limits, &mut self.spare)? {
             Some(head) => {
                 self.scanned = 0;
                 Ok(Some(head))
@@ -212,6 +215,20 @@ impl HeadParser {
     /// Forgets any partial progress (the buffer was consumed by someone else).
     pub fn reset(&mut self) {
         self.scanned = 0;
+    }
+
+    /// Gives back a header map (a response's, once written) for the next request to
+    /// reuse; it is emptied here. Maps grown past the header limit are not kept.
+    pub fn recycle(&mut self, mut headers: HeaderMap, limits: &Limits) {
+        if headers.capacity() <= limits.max_headers.min(MAX_HEADERS_CAP) {
+            headers.clear();
+            self.spare = Some(headers);
+        }
+    }
+
+    /// Drops the spare header map (the connection is idle and gives memory back).
+    pub fn release(&mut self) {
+        self.spare = None;
     }
 }
 
@@ -267,7 +284,11 @@ struct FieldIndices {
 /// Field offsets for a typical request live on the stack; more spill to the heap.
 type Indices = SmallVec<[FieldIndices; 32]>;
 
-fn parse_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, ParseError> {
+fn parse_head(
+    buf: &mut BytesMut,
+    limits: &Limits,
+    spare: &mut Option<HeaderMap>,
+) -> Result<Option<RequestHead>, ParseError> {
     let max_headers = limits.max_headers.min(MAX_HEADERS_CAP);
     // Uninitialized slots: httparse writes only the ones it fills, so a request does not
     // pay for zeroing a hundred headers it does not have.
@@ -315,7 +336,7 @@ fn parse_head(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>
         &method,
         head.slice(path_range.0 as usize..path_range.1 as usize),
     )?;
-    let headers = build_headers(&head, &indices)?;
+    let headers = build_headers(&head, &indices, spare.take().unwrap_or_default())?;
     decide_framing(method, uri, version, headers).map(Some)
 }
 
@@ -375,8 +396,9 @@ fn parse_target(method: &Method, target: Bytes) -> Result<Uri, ParseError> {
 fn build_headers(
     head: &Bytes,
     indices: &[FieldIndices],
+    mut headers: HeaderMap,
 ) -> Result<(HeaderMap, FieldFacts), ParseError> {
-    let mut headers = HeaderMap::with_capacity(indices.len());
+    headers.reserve(indices.len());
     let mut facts = FieldFacts::default();
     for index in indices {
         let (name_start, name_end) = (index.name.0 as usize, index.name.1 as usize);

@@ -91,6 +91,7 @@ pub(super) fn start_response(
     };
     let encoded = encode::encode_head(status, &parts.headers, exchange, &mut conn.write_buf);
     let (encoding, keep_alive) = (encoded.encoding, encoded.keep_alive);
+    conn.recycle_headers(parts.headers);
     log_access(facts, status, exchange.body_len);
     conn.stats.add_request();
     let full = match body.as_full() {
