@@ -16,6 +16,7 @@ fn main() {
     let mut host = "127.0.0.1".to_owned();
     let mut port = 5000;
     let mut processes = 1;
+    let mut access_log = true;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -27,6 +28,7 @@ fn main() {
                     .and_then(|n| n.parse().ok())
                     .unwrap_or(processes)
             }
+            "--no-access-log" => access_log = false,
             other => eprintln!("ignoring unknown argument {other}"),
         }
     }
@@ -34,7 +36,7 @@ fn main() {
         .host(host)
         .port(port)
         .processes(processes)
-        .access_log(false)
+        .access_log(access_log)
         .serve();
     if let Err(error) = served {
         eprintln!("error: {error}");

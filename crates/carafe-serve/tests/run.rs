@@ -27,6 +27,18 @@ async fn banner_names_the_real_port_and_the_server_answers() {
         .await
         .expect("exit after SIGTERM");
     assert!(status.success(), "{status}; stderr:\n{}", server.stderr());
+    // One access line per request, in Werkzeug's format:
+    // 127.0.0.1 - - [22/Nov/2026 05:01:50] "GET / HTTP/1.1" 200 5
+    let stderr = server.stderr();
+    let line = stderr
+        .lines()
+        .find(|line| line.contains("\"GET / HTTP/1.1\" 200"))
+        .unwrap_or_else(|| panic!("no access line in:\n{stderr}"));
+    assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
+    assert!(
+        line.ends_with(&format!(" {}", server.pid().to_string().len())),
+        "{line}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
