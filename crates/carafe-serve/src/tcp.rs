@@ -3,7 +3,7 @@
 //! This is Python's `socket.py` plus the parts of `socketserver.TCPServer` that touch the
 //! socket: [`Listener::bind`] is `server_bind` (socket2, `SO_REUSEADDR`, optional
 //! `SO_REUSEPORT`), [`Listener::activate`] is `server_activate` (`listen(backlog)`), and
-//! [`Listener::accept`] is the accept step of `serve_forever`. The kernel completes the
+//! the acceptor's `accept` is the accept step of `serve_forever`. The kernel completes the
 //! three-way handshake and queues the connection; `accept` takes it off the queue.
 //!
 //! `accept` survives the errors a busy server meets: `ECONNABORTED` (the client gave up

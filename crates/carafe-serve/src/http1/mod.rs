@@ -1,14 +1,14 @@
 //! HTTP/1.1 (RFC 9112): the connection loop that turns bytes into [`Request`]s and
 //! [`Response`]s into bytes.
 //!
-//! [`serve_connection`] reads top-down: read a head, run the application while streaming
+//! `serve_connection` reads top-down: read a head, run the application while streaming
 //! the body to it, decide whether the connection can be reused, write the response, and
 //! go round again. The sans-IO pieces live beside it: [`parse`] (request heads),
-//! [`chunked`] (the chunked decoder), [`encode`] (response heads); [`conn`] owns the socket
-//! and [`body`] the request body channel.
+//! [`chunked`] (the chunked decoder), `encode` (response heads), `framing` (the RFC 9112
+//! rules); `conn` owns the socket and `body` the request body channel.
 //!
-//! Invariants: a response is written only after the request's body has been read to its
-//! end or the connection is marked to close; a message whose framing is in doubt gets an
+//! Invariants: a connection reads the next request only after the previous body was read
+//! to its end (a body may stream in while its response streams out); a message whose framing is in doubt gets an
 //! error answer and a closed connection; at most one body chunk is buffered per request.
 
 pub(crate) mod body;

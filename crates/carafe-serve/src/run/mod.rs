@@ -4,7 +4,7 @@
 //! taken), prints the banner (`* Running on http://127.0.0.1:8082`), starts a tokio runtime
 //! with the asked number of worker threads, logs one line per request, and drains on
 //! Ctrl-C or `SIGTERM`. With `processes(N)` it becomes a prefork server instead: see
-//! [`prefork`](self::prefork).
+//! the `prefork` module.
 
 mod log;
 pub(crate) mod prefork;
