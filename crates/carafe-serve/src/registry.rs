@@ -119,7 +119,10 @@ impl ConnStats {
 
 /// Adds `n` to a counter that only the calling task writes.
 fn bump(counter: &AtomicU64, n: u64) {
-    counter.store(counter.load(Ordering::Relaxed).wrapping_add(n), Ordering::Relaxed);
+    counter.store(
+        counter.load(Ordering::Relaxed).wrapping_add(n),
+        Ordering::Relaxed,
+    );
 }
 
 /// The server's table of live connections.

@@ -21,7 +21,10 @@ mod respond;
 
 pub use parse::ParseError;
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
 use http::{Method, StatusCode, Version};
 use tokio::net::TcpStream;
@@ -127,8 +130,8 @@ async fn exchange<A: Application>(conn: &mut Connection, app: &A, head: RequestH
     // Paths that stream a body are boxed: their futures are large, and an unboxed large
     // state would be copied on every request, even the ones that never take those paths.
     let (response, mut pump) = match pump {
-        None => (app.call(req).await, None),
-        Some(pump) => Box::pin(run_handler(conn, app.call(req), pump)).await,
+        None => (catch_panic(app.call(req)).await, None),
+        Some(pump) => Box::pin(run_handler(conn, catch_panic(app.call(req)), pump)).await,
     };
     let mut keep_alive = facts.keep_alive && !conn.shutting_down();
     if let Some(pump) = &mut pump {
@@ -182,6 +185,32 @@ fn build_request(
         tx
     });
     (req, pump, upgrade_tx)
+}
+
+/// Runs the application's future, answering 500 (and closing the connection) if it
+/// panics: one handler's bug must not drop the connection without a word, and Werkzeug
+/// answers 500 too. The panic itself is reported by the panic hook as usual.
+async fn catch_panic(handler: impl Future<Output = Response>) -> Response {
+    let mut handler = std::pin::pin!(handler);
+    let outcome = std::future::poll_fn(|cx| {
+        // The future is dropped right after a panic, so no broken state is observed.
+        match std::panic::catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
+            Ok(Poll::Ready(response)) => Poll::Ready(Some(response)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(_) => Poll::Ready(None),
+        }
+    })
+    .await;
+    outcome.unwrap_or_else(|| {
+        tracing::error!(target: "carafe::http1", "the application panicked; answered 500");
+        let mut response = Response::new(Body::from("Internal Server Error"));
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+        response
+    })
 }
 
 /// Runs the handler's future, pumping the request body to it while it runs.
