@@ -130,7 +130,13 @@ async fn exchange<A: Application>(conn: &mut Connection, app: &A, head: RequestH
     // Paths that stream a body are boxed: their futures are large, and an unboxed large
     // state would be copied on every request, even the ones that never take those paths.
     let (response, mut pump) = match pump {
-        None => (catch_panic(app.call(req)).await, None),
+        None => {
+            // Pinned here, not moved into a wrapper future: that move would cost a copy of
+            // the application's future on every request.
+            let mut handler = std::pin::pin!(app.call(req));
+            let outcome = std::future::poll_fn(|cx| poll_catching(handler.as_mut(), cx)).await;
+            (outcome.unwrap_or_else(panic_response), None)
+        }
         Some(pump) => Box::pin(run_handler(conn, catch_panic(app.call(req)), pump)).await,
     };
     let mut keep_alive = facts.keep_alive && !conn.shutting_down();
@@ -187,30 +193,38 @@ fn build_request(
     (req, pump, upgrade_tx)
 }
 
+/// Polls the application's future, catching a panic (`None`). The future is dropped right
+/// after a panic, so no broken state is observed.
+fn poll_catching<F: Future<Output = Response>>(
+    handler: std::pin::Pin<&mut F>,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<Option<Response>> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| handler.poll(cx))) {
+        Ok(Poll::Ready(response)) => Poll::Ready(Some(response)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(_) => Poll::Ready(None),
+    }
+}
+
 /// Runs the application's future, answering 500 (and closing the connection) if it
 /// panics: one handler's bug must not drop the connection without a word, and Werkzeug
 /// answers 500 too. The panic itself is reported by the panic hook as usual.
 async fn catch_panic(handler: impl Future<Output = Response>) -> Response {
     let mut handler = std::pin::pin!(handler);
-    let outcome = std::future::poll_fn(|cx| {
-        // The future is dropped right after a panic, so no broken state is observed.
-        match std::panic::catch_unwind(AssertUnwindSafe(|| handler.as_mut().poll(cx))) {
-            Ok(Poll::Ready(response)) => Poll::Ready(Some(response)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => Poll::Ready(None),
-        }
-    })
-    .await;
-    outcome.unwrap_or_else(|| {
-        tracing::error!(target: "carafe::http1", "the application panicked; answered 500");
-        let mut response = Response::new(Body::from("Internal Server Error"));
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response.headers_mut().insert(
-            http::header::CONNECTION,
-            http::HeaderValue::from_static("close"),
-        );
-        response
-    })
+    let outcome = std::future::poll_fn(|cx| poll_catching(handler.as_mut(), cx)).await;
+    outcome.unwrap_or_else(panic_response)
+}
+
+/// The answer to a request whose handler panicked.
+fn panic_response() -> Response {
+    tracing::error!(target: "carafe::http1", "the application panicked; answered 500");
+    let mut response = Response::new(Body::from("Internal Server Error"));
+    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    let close = http::HeaderValue::from_static("close");
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, close);
+    response
 }
 
 /// Runs the handler's future, pumping the request body to it while it runs.
