@@ -6,8 +6,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use carafe_serve::{upgrade, Body, Request, Response};
-use http::header::{HeaderValue, CONNECTION, UPGRADE};
+use carafe_serve::{upgrade, Request, Response};
 use support::*;
 use tokio::io::AsyncWriteExt;
 
@@ -43,14 +42,7 @@ fn upgrade_until_shutdown(req: &mut Request) -> Response {
         let _ = upgraded.write_all(b"bye").await;
         let _ = upgraded.shutdown().await;
     });
-    let mut response = answer(101, Body::empty());
-    response
-        .headers_mut()
-        .insert(UPGRADE, HeaderValue::from_static("wait"));
-    response
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("upgrade"));
-    response
+    switching_protocols("wait")
 }
 
 /// Waits for the server task to return; panics after `wait`.
@@ -238,14 +230,7 @@ async fn upgraded_connection_ignoring_the_signal_is_closed_when_the_grace_period
                 }
             }
         });
-        let mut response = answer(101, Body::empty());
-        response
-            .headers_mut()
-            .insert(UPGRADE, HeaderValue::from_static("echo"));
-        response
-            .headers_mut()
-            .insert(CONNECTION, HeaderValue::from_static("upgrade"));
-        response
+        switching_protocols("echo")
     };
     let mut config = quick_config();
     config.timeouts.shutdown_grace = Duration::from_millis(500);

@@ -6,8 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use carafe_serve::{upgrade, Body, ConnState, Request, Response};
-use http::header::{HeaderValue, CONNECTION, UPGRADE};
+use carafe_serve::{upgrade, ConnState, Request, Response};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -15,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// request on `/misuse`.
 async fn app(mut req: Request) -> Response {
     if req.uri().path() == "/misuse" {
-        return switching_protocols();
+        return switching_protocols("echo");
     }
     let Some(on_upgrade) = upgrade::on_upgrade(&mut req) else {
         return answer(200, "plain");
@@ -39,18 +38,7 @@ async fn app(mut req: Request) -> Response {
             }
         }
     });
-    switching_protocols()
-}
-
-fn switching_protocols() -> Response {
-    let mut response = answer(101, Body::empty());
-    response
-        .headers_mut()
-        .insert(UPGRADE, HeaderValue::from_static("echo"));
-    response
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("upgrade"));
-    response
+    switching_protocols("echo")
 }
 
 const UPGRADE_REQUEST: &[u8] =

@@ -212,11 +212,6 @@ impl HeadParser {
         }
     }
 
-    /// Forgets any partial progress (the buffer was consumed by someone else).
-    pub fn reset(&mut self) {
-        self.scanned = 0;
-    }
-
     /// Gives back a header map (a response's, once written) for the next request to
     /// reuse; it is emptied here. Maps grown past the header limit are not kept.
     pub fn recycle(&mut self, mut headers: HeaderMap, limits: &Limits) {

@@ -410,6 +410,21 @@ pub async fn wait_until(wait: Duration, mut condition: impl FnMut() -> bool) -> 
 }
 
 /// A response with `status` and a text body.
+/// A `101 Switching Protocols` answer to `Upgrade: <protocol>`.
+pub fn switching_protocols(protocol: &'static str) -> Response {
+    let mut response = answer(101, Body::empty());
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::UPGRADE,
+        http::HeaderValue::from_static(protocol),
+    );
+    headers.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("upgrade"),
+    );
+    response
+}
+
 pub fn answer(status: u16, body: impl Into<Body>) -> Response {
     let mut response = Response::new(body.into());
     *response.status_mut() = http::StatusCode::from_u16(status).expect("valid status");
