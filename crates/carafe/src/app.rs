@@ -14,6 +14,7 @@ use std::sync::Arc;
 use carafe_serve::{Application, Request, Response};
 use http::header;
 
+use crate::config::Config;
 use crate::extract::RequestParts;
 use crate::response::IntoResponse;
 use crate::routing::{MethodRouter, MethodSet, Router};
@@ -130,7 +131,7 @@ impl App {
     /// app.max_content_length(16 * 1024 * 1024);
     /// ```
     pub fn max_content_length(&mut self, bytes: usize) -> &mut Self {
-        self.shared_mut().max_content_length = bytes;
+        self.shared_mut().config.max_content_length = bytes;
         self
     }
 
@@ -167,6 +168,32 @@ impl App {
     /// ```
     pub fn state_map(&self) -> &StateMap {
         &self.shared.state
+    }
+
+    /// The app's configuration (Flask's `app.config`).
+    ///
+    /// ```
+    /// let app = carafe::App::new();
+    /// assert_eq!(app.config().session_cookie_name, "session");
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The app's configuration, to change at setup.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.config_mut().secret_key = Some("change me".into());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Once the app serves requests (or a test client holds it), its configuration is
+    /// fixed; changing it then is a programming error.
+    #[track_caller]
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.shared_mut().config
     }
 
     /// The shared part, to change while the app is being set up.

@@ -12,10 +12,12 @@
 //! | [`Handler`] (`handler.rs`) | view functions | handler traits, type erasure |
 //! | [`cli`], [`Run`] (`run.rs`) | `flask run`, `app.run` | serving from the command line |
 //! | [`after_this_request`] (`scope.rs`) | context locals, `after_this_request` | the request scope: per-request values, response finishers |
+//! | [`Config`] (`config.rs`) | `app.config` | typed settings under Flask's names |
 //! | [`State`], [`StateMap`] (`state.rs`) | `app.config`, `app.extensions` | shared state and features' settings |
 
 mod app;
 pub mod cli;
+mod config;
 mod error;
 pub mod extract;
 mod handler;
@@ -28,6 +30,7 @@ mod state;
 
 pub use app::App;
 pub use carafe_serve::{Body, ConnInfo, Request, Response};
+pub use config::{Config, SameSite};
 pub use error::{Error, HttpError};
 pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
 pub use handler::Handler;

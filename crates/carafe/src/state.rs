@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
+use crate::config::Config;
 use crate::error::HttpError;
 use crate::extract::{FromRequestParts, RequestParts};
 
@@ -138,13 +139,13 @@ fn missing_state<T>() -> HttpError {
     HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
 }
 
-/// What every request of an app shares: its state and its limits.
+/// What every request of an app shares: its state and its configuration.
 #[derive(Debug)]
 pub(crate) struct AppShared {
     /// Values from [`App::state`](crate::App::state) and features' settings.
     pub(crate) state: StateMap,
-    /// The most bytes the buffering extractors read from a body.
-    pub(crate) max_content_length: usize,
+    /// The app's configuration.
+    pub(crate) config: Config,
 }
 
 impl AppShared {
@@ -152,7 +153,7 @@ impl AppShared {
     pub(crate) fn new() -> Self {
         AppShared {
             state: StateMap::default(),
-            max_content_length: crate::extract::DEFAULT_MAX_CONTENT_LENGTH,
+            config: Config::default(),
         }
     }
 

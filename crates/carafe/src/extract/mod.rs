@@ -194,7 +194,17 @@ impl RequestParts {
     /// assert_eq!(parts.max_content_length(), carafe::extract::DEFAULT_MAX_CONTENT_LENGTH);
     /// ```
     pub fn max_content_length(&self) -> usize {
-        self.app.max_content_length
+        self.app.config.max_content_length
+    }
+
+    /// The app's configuration (Flask's `current_app.config`).
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert!(!parts.config().debug);
+    /// ```
+    pub fn config(&self) -> &crate::Config {
+        &self.app.config
     }
 
     /// A value of the app's state (see [`App::state`](crate::App::state) and

@@ -259,6 +259,6 @@ async fn json_over_the_limit_gets_413() {
 /// The shared part of an app whose body limit is `bytes`.
 fn limited(bytes: usize) -> std::sync::Arc<crate::state::AppShared> {
     let mut shared = crate::state::AppShared::new();
-    shared.max_content_length = bytes;
+    shared.config.max_content_length = bytes;
     std::sync::Arc::new(shared)
 }
