@@ -1,0 +1,1 @@
+//! The adapter: where rooms live and how a broadcast reaches every socket.
