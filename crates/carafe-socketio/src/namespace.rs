@@ -145,7 +145,8 @@ impl NsInner {
     /// Adds an admitted socket and starts its connect handlers.
     pub(crate) fn insert(&self, socket: &Socket, auth: serde_json::Value) {
         write(&self.sockets).insert(socket.0.id.clone(), socket.clone());
-        self.adapter().add_all(&socket.0.id, &[socket.0.id.clone()]);
+        self.adapter()
+            .add_all(&socket.0.id, std::slice::from_ref(&socket.0.id));
         for handler in read(&self.connect).iter() {
             tokio::spawn(handler(socket.clone(), auth.clone()));
         }

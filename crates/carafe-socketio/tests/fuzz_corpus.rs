@@ -2,6 +2,8 @@
 //! the fuzz target's own check (no panic, every decoded packet round-trips), and the
 //! hand-written seeds must produce the number of packets pinned for them here.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 #[path = "../../../fuzz/oracle/socketio_packet.rs"]
 mod oracle;
 

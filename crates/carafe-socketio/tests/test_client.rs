@@ -1,6 +1,8 @@
 //! Namespaces, events, acks, rooms and disconnects, driven through the in-process
 //! `TestClient` (real encoder and decoder on both sides, no transport).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -250,6 +250,7 @@ impl Adapter for MemoryAdapter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use std::sync::Mutex;
 

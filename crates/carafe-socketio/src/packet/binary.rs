@@ -176,6 +176,7 @@ impl<'de> IntoDeserializer<'de, serde_json::Error> for WithAttachments<'de> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests {
     use super::*;
 

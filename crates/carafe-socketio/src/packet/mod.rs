@@ -22,6 +22,7 @@ mod decode;
 mod encode;
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests;
 
 use std::borrow::Cow;
