@@ -65,9 +65,12 @@ async fn fastwebsockets_echo(upgraded: upgrade::Upgraded) {
     let mut ws = FragmentCollector::new(ws);
     while let Ok(frame) = ws.read_frame().await {
         match frame.opcode {
-            OpCode::Text | OpCode::Binary if ws.write_frame(frame).await.is_err() => break,
             OpCode::Close => break,
-            _ => {}
+            OpCode::Text | OpCode::Binary => {}
+            _ => continue,
+        }
+        if ws.write_frame(frame).await.is_err() {
+            break;
         }
     }
 }
