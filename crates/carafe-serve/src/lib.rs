@@ -9,7 +9,8 @@
 //! | [`server`] | `socketserver.TCPServer.serve_forever` / `shutdown` | accept loop, connection tasks, graceful shutdown |
 //! | [`http1`] | `http.server.BaseHTTPRequestHandler` | HTTP/1.1 parsing, framing, keep-alive, limits |
 //! | [`gateway`] | WSGI | `Request` / `Response` / `Body`, tower adapters |
-//! | [`run`] | `werkzeug.serving.run_simple` | banner, logging, signals, prefork |
+//! | [`tls`] | `ssl_context` | HTTPS with rustls, adhoc development certificates |
+//! | [`run`] | `werkzeug.serving.run_simple` | banner, logging, signals, prefork, the reloader |
 //!
 //! ```no_run
 //! use carafe_serve::{run_simple, Body, Request, Response};
@@ -31,6 +32,7 @@ mod registry;
 pub mod run;
 pub mod server;
 pub mod tcp;
+pub mod tls;
 pub mod upgrade;
 
 pub use config::{Config, Limits, Timeouts};
@@ -42,3 +44,4 @@ pub use registry::{ConnState, ConnectionInfo, Registry};
 pub use run::{run_simple, RunSimple};
 pub use server::{ShutdownHandle, TcpServer};
 pub use tcp::Listener;
+pub use tls::TlsConfig;

@@ -5,13 +5,16 @@
 //! of pipelined requests is answered with one `write`. Every wait on the client has a
 //! deadline (header read, body read, idle, write), all served by one timer per connection
 //! that is re-armed lazily: moving the deadline is a store, not a timer-wheel operation.
+//!
+//! The stream is generic ([`Io`]): a plain `TcpStream`, or TLS over one. Each kind gets
+//! its own compiled copy of the connection code, so plain TCP pays nothing for TLS.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
@@ -55,9 +58,40 @@ enum Wait {
 /// How long an idle keep-alive connection keeps its buffers.
 const WARM_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// A byte stream an HTTP/1.1 connection runs on: a TCP socket, or TLS over one.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send + Sync + 'static {
+    /// Whether written bytes may wait inside the stream until it is flushed (TLS
+    /// records); `false` lets the compiler drop the flush calls for plain TCP.
+    const BUFFERS_WRITES: bool;
+
+    /// Waits until a read would make progress, without holding a buffer. Only called
+    /// when a read has just come back empty-handed, so nothing is left decoded inside the
+    /// stream.
+    fn readable(&self) -> impl Future<Output = std::io::Result<()>> + Send;
+
+    /// Writes what the stream takes now, without waiting; `WouldBlock` sends the caller
+    /// to the waiting path.
+    fn try_write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = buf;
+        Err(std::io::ErrorKind::WouldBlock.into())
+    }
+}
+
+impl Io for TcpStream {
+    const BUFFERS_WRITES: bool = false;
+
+    fn readable(&self) -> impl Future<Output = std::io::Result<()>> + Send {
+        TcpStream::readable(self)
+    }
+
+    fn try_write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        TcpStream::try_write(self, buf)
+    }
+}
+
 /// Reads into `buf` (`Some(bytes read)`), or waits for readability (`None`).
-async fn fill_or_wait(
-    stream: &mut TcpStream,
+async fn fill_or_wait<S: Io>(
+    stream: &mut S,
     buf: &mut BytesMut,
     wait: Wait,
 ) -> std::io::Result<Option<usize>> {
@@ -68,9 +102,9 @@ async fn fill_or_wait(
 }
 
 /// One client's connection.
-pub(crate) struct Connection {
-    /// The socket.
-    pub(crate) stream: TcpStream,
+pub(crate) struct Connection<S> {
+    /// The socket, or the TLS stream over it.
+    pub(crate) stream: S,
     /// Bytes read and not yet parsed.
     pub(crate) read_buf: BytesMut,
     /// Encoded response bytes not yet written.
@@ -94,9 +128,9 @@ pub(crate) struct Connection {
     stopped: bool,
 }
 
-impl Connection {
+impl<S: Io> Connection<S> {
     pub(crate) fn new(
-        stream: TcpStream,
+        stream: S,
         stats: Arc<ConnStats>,
         config: Arc<Config>,
         shutdown: watch::Receiver<bool>,
@@ -263,6 +297,11 @@ impl Connection {
     /// buffer, what was not stays for the next flush.
     pub(crate) async fn flush(&mut self) -> Result<(), Error> {
         if self.write_buf.is_empty() {
+            if S::BUFFERS_WRITES {
+                // A cancelled flush may have left records inside the stream.
+                let deadline = Instant::now() + self.config.timeouts.idle;
+                return self.flush_stream(deadline).await;
+            }
             return Ok(());
         }
         // Usually the socket takes everything at once, and no deadline is needed.
@@ -271,7 +310,7 @@ impl Connection {
             Ok(written) => {
                 self.write_buf.advance(written);
                 self.stats.add_out(written);
-                if self.write_buf.is_empty() {
+                if self.write_buf.is_empty() && !S::BUFFERS_WRITES {
                     return Ok(());
                 }
             }
@@ -301,6 +340,17 @@ impl Connection {
                 }
             }
         }
+        if S::BUFFERS_WRITES {
+            self.flush_stream(deadline).await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes out what the stream itself holds (a TLS stream's encrypted records).
+    async fn flush_stream(&mut self, deadline: Instant) -> Result<(), Error> {
+        tokio::time::timeout_at(deadline, self.stream.flush())
+            .await
+            .map_err(|_| Error::Timeout(Deadline::Idle))??;
         Ok(())
     }
 
@@ -312,6 +362,9 @@ impl Connection {
             .await
             .map_err(|_| Error::Timeout(Deadline::Idle))??;
         self.stats.add_out(data.len());
+        if S::BUFFERS_WRITES {
+            self.flush_stream(deadline).await?;
+        }
         Ok(())
     }
 
@@ -336,7 +389,7 @@ impl Connection {
     }
 
     /// The socket and the bytes read past the last request, for an upgrade.
-    pub(crate) fn into_parts(self) -> (TcpStream, bytes::Bytes) {
+    pub(crate) fn into_parts(self) -> (S, bytes::Bytes) {
         (self.stream, self.read_buf.freeze())
     }
 
