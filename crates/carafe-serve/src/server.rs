@@ -184,9 +184,9 @@ impl TcpServer {
             // The handshake runs in the connection's task: a slow client never holds up
             // the accept loop.
             let task = match &acceptor {
-                None => tokio::spawn(info.scope(crate::http1::serve_connection(
-                    stream, guard, app, shared,
-                ))),
+                None => tokio::spawn(
+                    info.scope(crate::http1::serve_connection(stream, guard, app, shared)),
+                ),
                 Some(acceptor) => tokio::spawn(info.scope(crate::tls::serve_connection(
                     acceptor.clone(),
                     stream,

@@ -199,7 +199,11 @@ impl AdhocCert {
 
     /// Makes a certificate and writes it to a new private directory.
     fn create() -> Result<AdhocCert, Error> {
-        let dir = std::env::temp_dir().join(format!("carafe-adhoc-{}", std::process::id()));
+        // One directory per certificate: a process may run several servers.
+        static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let number = MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("carafe-adhoc-{}-{number}", std::process::id());
+        let dir = std::env::temp_dir().join(name);
         let tls_error = |context: String| {
             move |source: std::io::Error| Error::Tls {
                 context,

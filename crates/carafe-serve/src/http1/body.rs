@@ -267,7 +267,10 @@ impl BodyPump {
 
     /// Decodes the next frame of the body, reading from the socket as needed; `None` at
     /// the end of the body.
-    async fn next_frame<S: Io>(&mut self, conn: &mut Connection<S>) -> Result<Option<Frame<Bytes>>, Error> {
+    async fn next_frame<S: Io>(
+        &mut self,
+        conn: &mut Connection<S>,
+    ) -> Result<Option<Frame<Bytes>>, Error> {
         loop {
             match self.decoder.decode(&mut conn.read_buf)? {
                 Some(Chunk::Data(data)) => {
@@ -298,7 +301,10 @@ impl BodyPump {
     ///
     /// A body the handler still holds (an echo puts the request body in its response) is
     /// streamed while the response is written: a pending `100 Continue` goes out first.
-    pub(crate) async fn before_response<S: Io>(&mut self, conn: &mut Connection<S>) -> Result<bool, Error> {
+    pub(crate) async fn before_response<S: Io>(
+        &mut self,
+        conn: &mut Connection<S>,
+    ) -> Result<bool, Error> {
         match self.state {
             PumpState::Complete => Ok(true),
             PumpState::Failed => Err(self.error.take().unwrap_or(Error::IncompleteMessage)),

@@ -26,16 +26,16 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
 
-use http::{Method, StatusCode, Version};
 use self::body::BodyPump;
-pub(crate) use self::conn::Io;
 use self::conn::Connection;
+pub(crate) use self::conn::Io;
 use self::parse::{Framing, RequestHead};
 use crate::error::Error;
 use crate::gateway::{Application, Body, Request, Response};
 use crate::registry::{ConnGuard, ConnState};
 use crate::server::Shared;
 use crate::upgrade::{OnUpgrade, Upgraded};
+use http::{Method, StatusCode, Version};
 
 /// What happens to the connection after one exchange.
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
 use super::body::BodyPump;
-use super::conn::{Connection, Io, FLUSH_THRESHOLD};
+use super::conn::{Connection, Core, Io, FLUSH_THRESHOLD};
 use super::encode::{self, BodyEncoding};
 use super::parse::RequestHead;
 use super::{Exchange, Next};
@@ -24,7 +24,7 @@ const DIRECT_WRITE: usize = 16 * 1024;
 
 /// Encodes the server's own answer to a failed request into the write buffer. The
 /// connection is closed after it, so it says `connection: close`.
-pub(super) fn answer_error<S: Io>(conn: &mut Connection<S>, error: &Error) {
+pub(super) fn answer_error(conn: &mut Core, error: &Error) {
     let Some(status) = error.status() else {
         return;
     };
@@ -67,8 +67,8 @@ pub(super) enum Started {
 /// Encodes the application's response into the write buffer. Not async: the common
 /// answer (a small body in memory, no request body left) needs no I/O here, and a future
 /// built for every request would be copied around for nothing.
-pub(super) fn start_response<S: Io>(
-    conn: &mut Connection<S>,
+pub(super) fn start_response(
+    conn: &mut Core,
     response: Response,
     facts: &Exchange,
     keep_alive: bool,
@@ -147,7 +147,7 @@ pub(super) async fn finish_response<S: Io>(conn: &mut Connection<S>, mut rest: U
 
 /// A body already in memory: copied behind the head (small) or written on its own.
 /// Not async on the common path, so that answering a small request builds no future.
-fn write_full<S: Io>(conn: &mut Connection<S>, bytes: &[u8], encoding: BodyEncoding) -> FullWrite {
+fn write_full(conn: &mut Core, bytes: &[u8], encoding: BodyEncoding) -> FullWrite {
     if encoding == BodyEncoding::Chunked {
         // Only a user-declared length can make a full body unsized; keep it simple.
         encode::write_chunk_size(bytes.len(), &mut conn.write_buf);
@@ -183,7 +183,11 @@ enum FullWrite {
 }
 
 /// Finishes a [`write_full`] that needs I/O (large bodies, full buffers).
-async fn finish_full<S: Io>(conn: &mut Connection<S>, bytes: &[u8], step: FullWrite) -> Result<(), Error> {
+async fn finish_full<S: Io>(
+    conn: &mut Connection<S>,
+    bytes: &[u8],
+    step: FullWrite,
+) -> Result<(), Error> {
     match step {
         FullWrite::Buffered => Ok(()),
         FullWrite::Flush => conn.flush().await,
@@ -296,7 +300,7 @@ pub(super) async fn write_switching_head<S: Io>(
 
 /// The request part of the access log line, computed before the head is consumed, or
 /// `None` when access logging is off.
-pub(super) fn access_log_request<S: Io>(conn: &Connection<S>, head: &RequestHead) -> Option<String> {
+pub(super) fn access_log_request(conn: &Core, head: &RequestHead) -> Option<String> {
     if !conn.config.access_log || !tracing::enabled!(target: "carafe::access", tracing::Level::INFO)
     {
         return None;

@@ -185,7 +185,11 @@ impl<A: Application> RunSimple<A> {
             };
             banner.print();
         }
-        let child_env = tls.as_ref().and_then(Loaded::child_env).into_iter().collect();
+        let child_env = tls
+            .as_ref()
+            .and_then(Loaded::child_env)
+            .into_iter()
+            .collect();
         let grace = self.config.timeouts.shutdown_grace;
         if let Some(plan) = reload {
             return reload::supervise(&listener, plan, child_env, grace);
@@ -274,19 +278,35 @@ impl Banner<'_> {
         }
         let port = self.addr.port();
         if self.addr.ip().is_unspecified() {
-            let loopback = if self.addr.is_ipv6() { "[::1]" } else { "127.0.0.1" };
+            let loopback = if self.addr.is_ipv6() {
+                "[::1]"
+            } else {
+                "127.0.0.1"
+            };
             eprintln!(" * Running on all addresses ({})", self.host);
             eprintln!(" * Running on {scheme}://{loopback}:{port}");
         } else {
-            eprintln!(" * Running on {scheme}://{}:{port}", url_host(self.addr.ip()));
+            eprintln!(
+                " * Running on {scheme}://{}:{port}",
+                url_host(self.addr.ip())
+            );
         }
         if let Some(adhoc) = self.tls.and_then(|tls| tls.adhoc.as_ref()) {
             let cert = adhoc.cert_path();
-            eprintln!(" * Adhoc certificate for localhost, 127.0.0.1 and ::1: {}", cert.display());
-            eprintln!("   (curl --cacert {} https://localhost:{port}/)", cert.display());
+            eprintln!(
+                " * Adhoc certificate for localhost, 127.0.0.1 and ::1: {}",
+                cert.display()
+            );
+            eprintln!(
+                "   (curl --cacert {} https://localhost:{port}/)",
+                cert.display()
+            );
         }
         if let Some(plan) = self.reload {
-            eprintln!(" * Restarting with cargo build (watching {})", plan.watch.display());
+            eprintln!(
+                " * Restarting with cargo build (watching {})",
+                plan.watch.display()
+            );
         }
         eprintln!("Press CTRL+C to quit");
     }

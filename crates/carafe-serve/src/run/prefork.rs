@@ -53,7 +53,11 @@ fn inherited_fd(var: &str) -> Option<RawFd> {
     if parent != nix::unistd::getppid().as_raw().to_string() {
         return None;
     }
-    std::env::var(var).ok()?.parse::<RawFd>().ok().filter(|fd| *fd >= 0)
+    std::env::var(var)
+        .ok()?
+        .parse::<RawFd>()
+        .ok()
+        .filter(|fd| *fd >= 0)
 }
 
 /// The listening socket inherited from a prefork parent, when this process is a worker.

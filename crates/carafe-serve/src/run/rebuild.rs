@@ -136,16 +136,23 @@ mod tests {
 
     /// A fake target directory under a new temporary directory.
     fn target_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("carafe-rebuild-{}-{name}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("carafe-rebuild-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
-        std::fs::write(dir.join("CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55")
-            .expect("tag");
+        std::fs::write(
+            dir.join("CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        )
+        .expect("tag");
         dir
     }
 
     fn words(rebuild: &Rebuild) -> Vec<String> {
-        let args = rebuild.args.iter().map(|arg| arg.to_string_lossy().into_owned());
+        let args = rebuild
+            .args
+            .iter()
+            .map(|arg| arg.to_string_lossy().into_owned());
         args.collect()
     }
 

@@ -243,7 +243,9 @@ fn check_exited(current: &mut Option<Child>) {
 
 /// When a file was last written; `None` if it cannot be read.
 fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|meta| meta.modified()).ok()
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
 }
 
 /// A changed path, and whether it is a new directory (to be watched too).
@@ -278,7 +280,10 @@ impl SourceWatcher {
             if matches!(event.kind, EventKind::Access(_)) {
                 return;
             }
-            let new_dir = matches!(event.kind, EventKind::Create(notify::event::CreateKind::Folder));
+            let new_dir = matches!(
+                event.kind,
+                EventKind::Create(notify::event::CreateKind::Folder)
+            );
             for path in event.paths {
                 if !is_ignored(&filter_root, &path) {
                     let _ = tx.send(Change { path, new_dir });
@@ -313,7 +318,11 @@ impl SourceWatcher {
     }
 
     /// Collects changes until none has come for [`DEBOUNCE`]; returns the first path.
-    async fn settle(&mut self, first: Change, changes: &mut mpsc::UnboundedReceiver<Change>) -> PathBuf {
+    async fn settle(
+        &mut self,
+        first: Change,
+        changes: &mut mpsc::UnboundedReceiver<Change>,
+    ) -> PathBuf {
         let mut change = first;
         let first_path = change.path.clone();
         loop {
