@@ -189,7 +189,12 @@ impl<S: Io> Connection<S> {
             self.flush().await?;
             let outcome = match head_deadline {
                 Some(deadline) => {
-                    let watch_shutdown = self.core.read_buf.is_empty();
+                    // A connection accepted before the shutdown began gets its first
+                    // request answered (with `connection: close`): its client has sent,
+                    // or is sending, a request, and closing it unanswered would fail a
+                    // request that the server accepted (a reloader's old child drains
+                    // this way while the new child takes the queue).
+                    let watch_shutdown = !first && self.core.read_buf.is_empty();
                     self.read_more(deadline, Deadline::HeaderRead, watch_shutdown, Wait::Fill)
                         .await
                 }
