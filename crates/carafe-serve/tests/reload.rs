@@ -78,12 +78,31 @@ impl Scratch {
     }
 
     fn build(&self) {
-        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--offline", "--target-dir"])
+        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        command
+            .args(["build", "--target-dir"])
             .arg(&self.target)
             .current_dir(&self.dir)
-            .status()
-            .expect("run cargo");
+            .env("CARGO_NET_OFFLINE", "true");
+        // The same environment as the reloader's own builds, which drop what `cargo run`
+        // and `cargo test` set: build scripts that watch those variables (ring watches
+        // `CARGO_PKG_NAME`) would otherwise run again on every build.
+        for (name, _) in std::env::vars() {
+            let from_cargo_test = name.starts_with("CARGO_PKG_")
+                || name.starts_with("CARGO_BIN_EXE_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_TARGET_TMPDIR",
+                ]
+                .contains(&name.as_str());
+            if from_cargo_test {
+                command.env_remove(name);
+            }
+        }
+        let status = command.status().expect("run cargo");
         assert!(status.success(), "the scratch package does not build");
     }
 
@@ -293,6 +312,7 @@ fn a_source_change_reloads_without_refusing_a_connection_and_a_broken_build_keep
     std::thread::sleep(Duration::from_millis(300));
     let seen = load.finish();
 
+    eprintln!("{} requests during the test", seen.len());
     let failures: Vec<&String> = seen
         .iter()
         .filter_map(|answer| answer.as_ref().err())

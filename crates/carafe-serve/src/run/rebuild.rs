@@ -59,10 +59,18 @@ impl Rebuild {
         })
     }
 
-    /// The command, ready to run (its output goes to this process's terminal).
+    /// The command, ready to run (its output goes to this process's terminal). The
+    /// variables `cargo run` set for this program are removed: build scripts that watch
+    /// one of them (ring watches `CARGO_MANIFEST_DIR`) would otherwise rebuild on every
+    /// switch between the reloader's builds and the developer's own.
     pub(crate) fn command(&self) -> Command {
         let mut command = Command::new(&self.cargo);
         command.args(&self.args).current_dir(&self.dir);
+        for (name, _) in std::env::vars_os() {
+            if is_set_by_cargo_run(&name.to_string_lossy()) {
+                command.env_remove(&name);
+            }
+        }
         command
     }
 
@@ -125,6 +133,20 @@ impl Target {
     }
 }
 
+/// Whether `cargo run` (or `cargo test`) sets the variable `name` for the program it runs.
+fn is_set_by_cargo_run(name: &str) -> bool {
+    const EXACT: [&str; 7] = [
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "OUT_DIR",
+    ];
+    EXACT.contains(&name) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
+}
+
 /// Cargo marks its target directories with a `CACHEDIR.TAG`.
 fn is_target_dir(dir: &Path) -> bool {
     dir.join("CACHEDIR.TAG").is_file()
@@ -184,6 +206,26 @@ mod tests {
         assert!(words
             .windows(2)
             .any(|pair| pair == ["--target", "x86_64-unknown-linux-gnu"]));
+    }
+
+    #[test]
+    fn variables_of_the_running_program_are_not_passed_to_cargo_build() {
+        for name in [
+            "CARGO_MANIFEST_DIR",
+            "CARGO_PKG_NAME",
+            "CARGO_BIN_EXE_app",
+            "OUT_DIR",
+        ] {
+            assert!(is_set_by_cargo_run(name), "{name}");
+        }
+        for name in [
+            "CARGO_HOME",
+            "CARGO_TARGET_DIR",
+            "CARGO_NET_OFFLINE",
+            "PATH",
+        ] {
+            assert!(!is_set_by_cargo_run(name), "{name}");
+        }
     }
 
     #[test]
