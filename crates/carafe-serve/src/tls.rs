@@ -292,7 +292,13 @@ fn acceptor_from_files(cert: &Path, key: &Path) -> Result<TlsAcceptor, Error> {
             source: "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
         });
     }
-    let private_key = PrivateKeyDer::from_pem_file(key).map_err(file_error(key))?;
+    let private_key = PrivateKeyDer::from_pem_file(key).map_err(|error| match error {
+        rustls::pki_types::pem::Error::NoItemsFound => Error::Tls {
+            context: format!("cannot read the TLS file {}", key.display()),
+            source: "it holds no PEM private key (-----BEGIN PRIVATE KEY-----)".into(),
+        },
+        other => file_error(key)(other),
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

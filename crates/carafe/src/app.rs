@@ -48,6 +48,8 @@ pub struct App {
     router: Router,
     /// The most bytes the buffering extractors read from a body.
     max_content_length: usize,
+    /// Debug mode (Flask's `app.debug`), set by `--debug` or [`Run::debug`].
+    debug: bool,
 }
 
 impl Default for App {
@@ -67,7 +69,33 @@ impl App {
         App {
             router: Router::new(),
             max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
+            debug: false,
         }
+    }
+
+    /// Whether the app runs in debug mode (Flask's `app.debug`): on with `--debug`,
+    /// `CARAFE_DEBUG=1` or [`Run::debug`]. Off by default.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// assert!(!app.debug());
+    /// app.set_debug(true);
+    /// assert!(app.debug());
+    /// ```
+    pub fn debug(&self) -> bool {
+        self.debug
+    }
+
+    /// Turns debug mode on or off. [`Run::debug`] and the CLI's `--debug` call this; the
+    /// reloader is their business, not this flag's.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.set_debug(true);
+    /// ```
+    pub fn set_debug(&mut self, on: bool) -> &mut Self {
+        self.debug = on;
+        self
     }
 
     /// Routes requests whose path matches `rule` to the handlers in `methods` (Flask's

@@ -92,6 +92,19 @@ impl<A: Application> RunSimple<A> {
         self
     }
 
+    /// The application, to adjust before serving (a framework's `Run` sets its debug
+    /// flag here).
+    ///
+    /// ```
+    /// use carafe_serve::{run_simple, Body, Request, Response};
+    ///
+    /// let mut run = run_simple(|_req: Request| async { Response::new(Body::empty()) });
+    /// let _app = run.app_mut();
+    /// ```
+    pub fn app_mut(&mut self) -> &mut A {
+        &mut self.app
+    }
+
     /// Every server setting at once.
     pub fn config(mut self, config: Config) -> Self {
         self.config = config;
