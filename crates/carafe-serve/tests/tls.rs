@@ -360,4 +360,14 @@ async fn run_simple_banner_says_https_and_names_a_certificate_curl_trusts() {
         assert!(ok, "{err}\n{}", server.stderr());
         assert_eq!(out, "https");
     }
+    // A graceful stop removes the certificate's files.
+    let mut server = server;
+    server.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = server.exit_within(Duration::from_secs(15)).await;
+    assert!(
+        status.is_some(),
+        "the server did not stop:\n{}",
+        server.stderr()
+    );
+    assert!(!cert.exists(), "{} is left behind", cert.display());
 }

@@ -97,7 +97,22 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// `SIGTERM` first, so the server removes what it made (an adhoc certificate), then
+    /// `SIGKILL` if it has not stopped within a few seconds.
     fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -236,6 +251,11 @@ fn cert_adhoc_serves_https_that_curl_verifies() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(body, r#"{"message":"Hello, World!"}"#);
+    drop(server);
+    assert!(
+        !PathBuf::from(&cert).exists(),
+        "{cert} is left behind after a stop"
+    );
 }
 
 #[test]
