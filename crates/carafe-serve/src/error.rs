@@ -49,6 +49,13 @@ pub enum Error {
     Body(BoxError),
     /// Spawning or supervising a worker process failed.
     Process(io::Error),
+    /// The TLS certificate or key could not be made, read or used.
+    Tls {
+        /// What we were doing, with the file concerned.
+        context: String,
+        /// The underlying failure.
+        source: BoxError,
+    },
 }
 
 /// Which timer ran out, for [`Error::Timeout`].
@@ -81,7 +88,8 @@ impl Error {
             | Error::Io(_)
             | Error::IncompleteMessage
             | Error::Body(_)
-            | Error::Process(_) => None,
+            | Error::Process(_)
+            | Error::Tls { .. } => None,
         }
     }
 
@@ -117,6 +125,7 @@ impl fmt::Display for Error {
             }
             Error::Body(source) => write!(f, "response body failed: {source}"),
             Error::Process(source) => write!(f, "worker process failed: {source}"),
+            Error::Tls { context, source } => write!(f, "{context}: {source}"),
         }
     }
 }
@@ -139,7 +148,7 @@ impl std::error::Error for Error {
             Error::Bind { source, .. } | Error::Listen(source) | Error::Io(source) => Some(source),
             Error::Process(source) => Some(source),
             Error::Parse(parse) => Some(parse),
-            Error::Body(source) => Some(source.as_ref()),
+            Error::Body(source) | Error::Tls { source, .. } => Some(source.as_ref()),
             Error::BodyTooLarge { .. } | Error::Timeout(_) | Error::IncompleteMessage => None,
         }
     }

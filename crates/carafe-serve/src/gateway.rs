@@ -92,6 +92,8 @@ pub struct ConnInfo {
     pub local_addr: SocketAddr,
     /// The connection's id in the server's [`Registry`](crate::Registry).
     pub id: u64,
+    /// The connection speaks TLS (HTTPS): cookies can be `Secure`, redirects `https://`.
+    pub tls: bool,
 }
 
 /// The body of a [`Request`] or a [`Response`].
@@ -133,6 +135,26 @@ impl ConnInfo {
     /// spawned). `None` elsewhere, for example under hyper.
     pub fn current() -> Option<ConnInfo> {
         CONN_INFO.try_with(|info| *info).ok()
+    }
+
+    /// The URL scheme the request came with: `"https"` over TLS, else `"http"`
+    /// (WSGI's `wsgi.url_scheme`).
+    ///
+    /// ```
+    /// # let info = carafe_serve::ConnInfo {
+    /// #     peer_addr: "127.0.0.1:50000".parse().unwrap(),
+    /// #     local_addr: "127.0.0.1:5000".parse().unwrap(),
+    /// #     id: 1,
+    /// #     tls: true,
+    /// # };
+    /// assert_eq!(info.scheme(), "https");
+    /// ```
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Runs `future` (a connection's task) with `self` as its [`ConnInfo::current`].

@@ -9,8 +9,9 @@
 //! | [`server`] | `socketserver.TCPServer.serve_forever` / `shutdown` | accept loop, connection tasks, graceful shutdown |
 //! | [`http1`] | `http.server.BaseHTTPRequestHandler` | HTTP/1.1 parsing, framing, keep-alive, limits |
 //! | [`gateway`] | WSGI | `Request` / `Response` / `Body`, tower adapters |
-//! | [`run`] | `werkzeug.serving.run_simple` | banner, logging, signals, prefork |
 //! | `websocket` (feature `websocket`, on by default) | `simple-websocket` | RFC 6455 handshake and messages on the upgrade hook |
+//! | [`tls`] | `ssl_context` | HTTPS with rustls, adhoc development certificates |
+//! | [`run`] | `werkzeug.serving.run_simple` | banner, logging, signals, prefork, the reloader |
 //!
 //! ```no_run
 //! use carafe_serve::{run_simple, Body, Request, Response};
@@ -32,6 +33,7 @@ mod registry;
 pub mod run;
 pub mod server;
 pub mod tcp;
+pub mod tls;
 pub mod upgrade;
 #[cfg(feature = "websocket")]
 pub mod websocket;
@@ -45,3 +47,4 @@ pub use registry::{ConnState, ConnectionInfo, Registry};
 pub use run::{run_simple, RunSimple};
 pub use server::{ShutdownHandle, TcpServer};
 pub use tcp::Listener;
+pub use tls::TlsConfig;

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::gateway::{Application, ConnInfo};
 use crate::registry::Registry;
 use crate::tcp::Listener;
+use crate::tls::{Loaded, TlsConfig};
 
 /// What every connection task shares.
 #[derive(Debug)]
@@ -61,6 +62,8 @@ pub struct TcpServer {
     registry: Arc<Registry>,
     /// Flipped to `true` to begin a graceful shutdown.
     shutdown: Arc<watch::Sender<bool>>,
+    /// The TLS acceptor, when the server speaks HTTPS.
+    tls: Option<Loaded>,
 }
 
 impl TcpServer {
@@ -79,7 +82,37 @@ impl TcpServer {
             config: Arc::new(config),
             registry: Arc::default(),
             shutdown: Arc::new(shutdown),
+            tls: None,
         }
+    }
+
+    /// Speaks HTTPS: every connection starts with a TLS handshake. Fails if the
+    /// certificate cannot be made or read.
+    ///
+    /// ```no_run
+    /// use carafe_serve::{Config, TcpServer, TlsConfig};
+    ///
+    /// # fn f() -> Result<(), carafe_serve::Error> {
+    /// let mut server = TcpServer::bind("127.0.0.1:8443".parse().unwrap(), Config::default())?;
+    /// server.tls(&TlsConfig::from_pem_files("cert.pem", "key.pem"))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn tls(&mut self, config: &TlsConfig) -> Result<(), Error> {
+        self.tls = Some(config.load()?);
+        Ok(())
+    }
+
+    /// Uses a TLS configuration loaded already (by `run_simple`, for its banner).
+    pub(crate) fn set_tls(&mut self, loaded: Option<Loaded>) {
+        self.tls = loaded;
+    }
+
+    /// Where the adhoc certificate's PEM file is, when the server uses
+    /// [`TlsConfig::adhoc`]: what a client needs to trust it.
+    pub fn adhoc_cert_path(&self) -> Option<std::path::PathBuf> {
+        let adhoc = self.tls.as_ref()?.adhoc.as_ref()?;
+        Some(adhoc.cert_path())
     }
 
     /// Starts listening (`server_activate`).
@@ -112,9 +145,12 @@ impl TcpServer {
             config,
             registry,
             shutdown,
+            tls,
         } = self;
-        let mut acceptor = listener.into_tokio().map_err(Error::Listen)?;
-        let local_addr = acceptor.local_addr;
+        // Kept until the server stops: dropping it removes an adhoc certificate's files.
+        let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
+        let mut incoming = listener.into_tokio().map_err(Error::Listen)?;
+        let local_addr = incoming.local_addr;
         let app = Arc::new(app);
         let slots = Arc::new(Semaphore::new(config.max_connections));
         let (hard_stop, _) = watch::channel(false);
@@ -133,7 +169,7 @@ impl TcpServer {
                 _ = stop.wait_for(|stopping| *stopping) => break,
             };
             let (stream, peer_addr) = tokio::select! {
-                accepted = acceptor.accept() => accepted,
+                accepted = incoming.accept() => accepted,
                 _ = stop.wait_for(|stopping| *stopping) => break,
             };
             let guard = registry.register(peer_addr, permit);
@@ -142,19 +178,29 @@ impl TcpServer {
                 peer_addr,
                 local_addr,
                 id: stats.id,
+                tls: acceptor.is_some(),
             };
-            let connection = crate::http1::serve_connection(
-                stream,
-                guard,
-                Arc::clone(&app),
-                Arc::clone(&shared),
-            );
-            let task = tokio::spawn(info.scope(connection));
+            let (app, shared) = (Arc::clone(&app), Arc::clone(&shared));
+            // The handshake runs in the connection's task: a slow client never holds up
+            // the accept loop.
+            let task = match &acceptor {
+                None => tokio::spawn(
+                    info.scope(crate::http1::serve_connection(stream, guard, app, shared)),
+                ),
+                Some(acceptor) => tokio::spawn(info.scope(crate::tls::serve_connection(
+                    acceptor.clone(),
+                    stream,
+                    guard,
+                    app,
+                    shared,
+                ))),
+            };
             stats.set_abort(task.abort_handle());
         }
         // Closing the listening socket makes the kernel refuse new connections.
-        drop(acceptor);
+        drop(incoming);
         drain(&registry, config.timeouts.shutdown_grace, &hard_stop).await;
+        drop(tls);
         Ok(())
     }
 }

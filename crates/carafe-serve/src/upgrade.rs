@@ -18,7 +18,6 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 use tokio::sync::{oneshot, watch};
 
 use crate::error::Error;
@@ -81,14 +80,24 @@ impl Future for OnUpgrade {
     }
 }
 
+/// The stream under an [`Upgraded`] connection: a TCP socket or TLS over one.
+pub(crate) trait UpgradedIo: AsyncRead + AsyncWrite + Unpin + Send + Sync {}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + Sync> UpgradedIo for S {}
+
 /// A connection after `101 Switching Protocols`: read and write the new protocol on it.
+///
+/// It reads and writes whatever the connection runs on, so the same code speaks over plain
+/// TCP and over TLS.
 ///
 /// When a graceful shutdown's grace period ends, reads and writes fail with
 /// `ConnectionAborted`, so the task that owns the stream ends and drops it.
 pub struct Upgraded {
     /// Bytes the client sent after the upgrade request, read before the socket.
     pending: Bytes,
-    stream: TcpStream,
+    /// The socket, or the TLS stream over it (boxed once per upgrade, so `Upgraded` has
+    /// no type parameter).
+    stream: Box<dyn UpgradedIo>,
     /// Keeps the registry entry while the application holds the connection.
     guard: ConnGuard,
     /// Becomes `true` when the server starts a graceful shutdown.
@@ -111,7 +120,7 @@ impl std::fmt::Debug for Upgraded {
 
 impl Upgraded {
     pub(crate) fn new(
-        stream: TcpStream,
+        stream: Box<dyn UpgradedIo>,
         pending: Bytes,
         guard: ConnGuard,
         (shutdown, mut stopped): (watch::Receiver<bool>, watch::Receiver<bool>),
@@ -174,7 +183,7 @@ impl AsyncRead for Upgraded {
             return Poll::Ready(Ok(()));
         }
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        let polled = Pin::new(&mut *self.stream).poll_read(cx, buf);
         let read = buf.filled().len() - before;
         self.guard.stats.add_in(read);
         polled
@@ -188,7 +197,7 @@ impl AsyncWrite for Upgraded {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.check_alive(cx)?;
-        let polled = Pin::new(&mut self.stream).poll_write(cx, buf);
+        let polled = Pin::new(&mut *self.stream).poll_write(cx, buf);
         if let Poll::Ready(Ok(written)) = &polled {
             self.guard.stats.add_out(*written);
         }
@@ -197,11 +206,11 @@ impl AsyncWrite for Upgraded {
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.check_alive(cx)?;
-        Pin::new(&mut self.stream).poll_flush(cx)
+        Pin::new(&mut *self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_shutdown(cx)
+        Pin::new(&mut *self.stream).poll_shutdown(cx)
     }
 
     fn poll_write_vectored(
@@ -210,7 +219,7 @@ impl AsyncWrite for Upgraded {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         self.check_alive(cx)?;
-        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
+        let polled = Pin::new(&mut *self.stream).poll_write_vectored(cx, bufs);
         if let Poll::Ready(Ok(written)) = &polled {
             self.guard.stats.add_out(*written);
         }

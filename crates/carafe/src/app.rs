@@ -73,6 +73,31 @@ impl App {
         }
     }
 
+    /// Whether the app runs in debug mode (Flask's `app.debug`): on with `--debug`,
+    /// `CARAFE_DEBUG=1` or [`Run::debug`]. Off by default.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// assert!(!app.debug());
+    /// app.set_debug(true);
+    /// assert!(app.debug());
+    /// ```
+    pub fn debug(&self) -> bool {
+        self.shared.config.debug
+    }
+
+    /// Turns debug mode on or off. [`Run::debug`] and the CLI's `--debug` call this; the
+    /// reloader is their business, not this flag's.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.set_debug(true);
+    /// ```
+    pub fn set_debug(&mut self, on: bool) -> &mut Self {
+        self.shared_mut().config.debug = on;
+        self
+    }
+
     /// Routes requests whose path matches `rule` to the handlers in `methods` (Flask's
     /// `@app.route`).
     ///

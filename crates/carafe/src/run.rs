@@ -1,10 +1,12 @@
 //! `app.run()`: serving an [`App`] with the serving layer's `run_simple`.
 //!
-//! [`Run`] wraps [`carafe_serve::RunSimple`] so that the options Flask's `app.run` grows
-//! later (debug mode, the reloader) have a place, and so that errors are carafe's
-//! [`Error`].
+//! [`Run`] wraps [`carafe_serve::RunSimple`] with Flask's `app.run` options: host, port,
+//! workers and processes, debug mode (which turns the reloader on unless told otherwise),
+//! the reloader, and TLS, and makes errors carafe's [`Error`].
 
-use carafe_serve::{Config, RunSimple};
+use std::path::PathBuf;
+
+use carafe_serve::{Config, RunSimple, TlsConfig};
 
 use crate::app::App;
 use crate::error::Error;
@@ -23,12 +25,87 @@ use crate::error::Error;
 #[must_use = "call .serve() to run the server"]
 pub struct Run {
     inner: RunSimple<App>,
+    /// The reloader; `None` follows the app's debug mode.
+    reload: Option<bool>,
 }
 
 impl Run {
     pub(crate) fn new(app: App) -> Self {
         Run {
             inner: carafe_serve::run_simple(app),
+            reload: None,
+        }
+    }
+
+    /// Debug mode (Flask's `debug=True`): the app's [`App::debug`] is on, and so is the
+    /// reloader unless [`reload(false)`](Self::reload) says otherwise. For development
+    /// only.
+    ///
+    /// ```no_run
+    /// carafe::App::new().run().debug(true).serve()?;
+    /// # Ok::<(), carafe::Error>(())
+    /// ```
+    pub fn debug(mut self, on: bool) -> Self {
+        self.inner.app_mut().set_debug(on);
+        self
+    }
+
+    /// The debug reloader (default: on in debug mode): on a change to the package's
+    /// sources the program is rebuilt with `cargo build`, and the new build replaces the
+    /// running one on the same socket; a failed build leaves the old one serving. It
+    /// watches `CARGO_MANIFEST_DIR`, which `cargo run` sets, or the directory given to
+    /// [`watch`](Self::watch).
+    ///
+    /// ```no_run
+    /// carafe::App::new().run().debug(true).reload(false).serve()?;
+    /// # Ok::<(), carafe::Error>(())
+    /// ```
+    pub fn reload(mut self, on: bool) -> Self {
+        self.reload = Some(on);
+        self
+    }
+
+    /// The package directory the reloader watches.
+    ///
+    /// ```no_run
+    /// carafe::App::new().run().reload(true).watch("/home/me/myapp").serve()?;
+    /// # Ok::<(), carafe::Error>(())
+    /// ```
+    pub fn watch(self, dir: impl Into<PathBuf>) -> Self {
+        self.map(|inner| inner.watch(dir))
+    }
+
+    /// Serves HTTPS with this certificate (see [`TlsConfig`]).
+    ///
+    /// ```no_run
+    /// use carafe_serve::TlsConfig;
+    ///
+    /// carafe::App::new()
+    ///     .run()
+    ///     .tls(TlsConfig::from_pem_files("cert.pem", "key.pem"))
+    ///     .serve()?;
+    /// # Ok::<(), carafe::Error>(())
+    /// ```
+    pub fn tls(self, tls: TlsConfig) -> Self {
+        self.map(|inner| inner.tls(tls))
+    }
+
+    /// Serves HTTPS with a self-signed development certificate for `localhost`,
+    /// `127.0.0.1` and `::1` (`ssl_context="adhoc"`); the banner says where its PEM file
+    /// is, for `curl --cacert`.
+    ///
+    /// ```no_run
+    /// carafe::App::new().run().cert_adhoc().serve()?;
+    /// # Ok::<(), carafe::Error>(())
+    /// ```
+    pub fn cert_adhoc(self) -> Self {
+        self.tls(TlsConfig::adhoc())
+    }
+
+    fn map(self, change: impl FnOnce(RunSimple<App>) -> RunSimple<App>) -> Self {
+        Run {
+            inner: change(self.inner),
+            ..self
         }
     }
 
@@ -40,9 +117,7 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn host(self, host: impl Into<String>) -> Self {
-        Run {
-            inner: self.inner.host(host),
-        }
+        self.map(|inner| inner.host(host))
     }
 
     /// The port; 0 picks a free one. Default 5000, as Flask's.
@@ -52,9 +127,7 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn port(self, port: u16) -> Self {
-        Run {
-            inner: self.inner.port(port),
-        }
+        self.map(|inner| inner.port(port))
     }
 
     /// Worker threads (default: one per CPU core).
@@ -64,9 +137,7 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn workers(self, workers: usize) -> Self {
-        Run {
-            inner: self.inner.workers(workers),
-        }
+        self.map(|inner| inner.workers(workers))
     }
 
     /// Worker processes sharing the listening socket (default 1). Each is this program
@@ -77,9 +148,7 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn processes(self, processes: usize) -> Self {
-        Run {
-            inner: self.inner.processes(processes),
-        }
+        self.map(|inner| inner.processes(processes))
     }
 
     /// Turns the one-line-per-request access log on or off (default on).
@@ -89,9 +158,7 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn access_log(self, on: bool) -> Self {
-        Run {
-            inner: self.inner.access_log(on),
-        }
+        self.map(|inner| inner.access_log(on))
     }
 
     /// Every server setting at once (limits, timeouts, backlog).
@@ -103,9 +170,7 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn config(self, config: Config) -> Self {
-        Run {
-            inner: self.inner.config(config),
-        }
+        self.map(|inner| inner.config(config))
     }
 
     /// Runs the server until Ctrl-C or `SIGTERM`, then finishes the requests in flight
@@ -116,6 +181,11 @@ impl Run {
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn serve(self) -> Result<(), Error> {
-        self.inner.serve().map_err(Error::Serve)
+        let Run { mut inner, reload } = self;
+        let debug = inner.app_mut().debug();
+        inner
+            .reload(reload.unwrap_or(debug))
+            .serve()
+            .map_err(Error::Serve)
     }
 }

@@ -17,7 +17,7 @@ use http_body::{Frame, SizeHint};
 use tokio::sync::{mpsc, oneshot};
 
 use super::chunked::{Chunk, ChunkedDecoder};
-use super::conn::Connection;
+use super::conn::{Connection, Io};
 use super::encode;
 use super::parse::{Framing, ParseError};
 use crate::error::Error;
@@ -231,7 +231,7 @@ pub(crate) fn copy_for_handler(error: &Error) -> Error {
 
 impl BodyPump {
     /// Moves one frame of the body from the connection to the handler.
-    pub(crate) async fn step(&mut self, conn: &mut Connection) {
+    pub(crate) async fn step<S: Io>(&mut self, conn: &mut Connection<S>) {
         if self.state == PumpState::AwaitingDemand {
             if !self.demand().await {
                 self.abandon();
@@ -267,7 +267,10 @@ impl BodyPump {
 
     /// Decodes the next frame of the body, reading from the socket as needed; `None` at
     /// the end of the body.
-    async fn next_frame(&mut self, conn: &mut Connection) -> Result<Option<Frame<Bytes>>, Error> {
+    async fn next_frame<S: Io>(
+        &mut self,
+        conn: &mut Connection<S>,
+    ) -> Result<Option<Frame<Bytes>>, Error> {
         loop {
             match self.decoder.decode(&mut conn.read_buf)? {
                 Some(Chunk::Data(data)) => {
@@ -298,7 +301,10 @@ impl BodyPump {
     ///
     /// A body the handler still holds (an echo puts the request body in its response) is
     /// streamed while the response is written: a pending `100 Continue` goes out first.
-    pub(crate) async fn before_response(&mut self, conn: &mut Connection) -> Result<bool, Error> {
+    pub(crate) async fn before_response<S: Io>(
+        &mut self,
+        conn: &mut Connection<S>,
+    ) -> Result<bool, Error> {
         match self.state {
             PumpState::Complete => Ok(true),
             PumpState::Failed => Err(self.error.take().unwrap_or(Error::IncompleteMessage)),
@@ -321,7 +327,7 @@ impl BodyPump {
 
     /// Reads and discards the rest of the body, up to `max_drain_bytes`. `Ok(true)` if the
     /// body ended, so the connection can serve another request.
-    pub(crate) async fn drain(&mut self, conn: &mut Connection) -> Result<bool, Error> {
+    pub(crate) async fn drain<S: Io>(&mut self, conn: &mut Connection<S>) -> Result<bool, Error> {
         self.abandon();
         match self.state {
             PumpState::Complete => return Ok(true),

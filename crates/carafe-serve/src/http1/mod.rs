@@ -26,17 +26,16 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::task::Poll;
 
-use http::{Method, StatusCode, Version};
-use tokio::net::TcpStream;
-
 use self::body::BodyPump;
 use self::conn::Connection;
+pub(crate) use self::conn::Io;
 use self::parse::{Framing, RequestHead};
 use crate::error::Error;
 use crate::gateway::{Application, Body, Request, Response};
 use crate::registry::{ConnGuard, ConnState};
 use crate::server::Shared;
 use crate::upgrade::{OnUpgrade, Upgraded};
+use http::{Method, StatusCode, Version};
 
 /// What happens to the connection after one exchange.
 #[derive(Debug)]
@@ -52,8 +51,8 @@ enum Next {
 }
 
 /// Serves one accepted connection until it closes.
-pub(crate) async fn serve_connection<A: Application>(
-    stream: TcpStream,
+pub(crate) async fn serve_connection<S: Io, A: Application>(
+    stream: S,
     guard: ConnGuard,
     app: Arc<A>,
     shared: Arc<Shared>,
@@ -91,7 +90,7 @@ pub(crate) async fn serve_connection<A: Application>(
             Next::Upgrade(tx) => {
                 let signals = (conn.shutdown.clone(), shared.stopped.clone());
                 let (stream, pending) = conn.into_parts();
-                let _ = tx.send(Upgraded::new(stream, pending, guard, signals));
+                let _ = tx.send(Upgraded::new(Box::new(stream), pending, guard, signals));
                 return;
             }
         }
@@ -110,7 +109,11 @@ struct Exchange {
 }
 
 /// Handles one request: runs the application, settles the body, writes the response.
-async fn exchange<A: Application>(conn: &mut Connection, app: &A, head: RequestHead) -> Next {
+async fn exchange<S: Io, A: Application>(
+    conn: &mut Connection<S>,
+    app: &A,
+    head: RequestHead,
+) -> Next {
     conn.stats.set_state(ConnState::Handling);
     if let Framing::Length(length) = head.framing {
         let limit = conn.config.limits.max_body_bytes;
@@ -228,8 +231,8 @@ fn panic_response() -> Response {
 }
 
 /// Runs the handler's future, pumping the request body to it while it runs.
-async fn run_handler(
-    conn: &mut Connection,
+async fn run_handler<S: Io>(
+    conn: &mut Connection<S>,
     handler: impl std::future::Future<Output = Response>,
     mut pump: BodyPump,
 ) -> (Response, Option<BodyPump>) {

@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use tokio::sync::oneshot;
 
 use super::body::BodyPump;
-use super::conn::{Connection, FLUSH_THRESHOLD};
+use super::conn::{Connection, Core, Io, FLUSH_THRESHOLD};
 use super::encode::{self, BodyEncoding};
 use super::parse::RequestHead;
 use super::{Exchange, Next};
@@ -24,7 +24,7 @@ const DIRECT_WRITE: usize = 16 * 1024;
 
 /// Encodes the server's own answer to a failed request into the write buffer. The
 /// connection is closed after it, so it says `connection: close`.
-pub(super) fn answer_error(conn: &mut Connection, error: &Error) {
+pub(super) fn answer_error(conn: &mut Core, error: &Error) {
     let Some(status) = error.status() else {
         return;
     };
@@ -68,7 +68,7 @@ pub(super) enum Started {
 /// answer (a small body in memory, no request body left) needs no I/O here, and a future
 /// built for every request would be copied around for nothing.
 pub(super) fn start_response(
-    conn: &mut Connection,
+    conn: &mut Core,
     response: Response,
     facts: &Exchange,
     keep_alive: bool,
@@ -119,7 +119,7 @@ pub(super) fn start_response(
 
 /// Writes the rest of an [`Unfinished`] response and drains what is left of the request
 /// body; says what becomes of the connection.
-pub(super) async fn finish_response(conn: &mut Connection, mut rest: Unfinished) -> Next {
+pub(super) async fn finish_response<S: Io>(conn: &mut Connection<S>, mut rest: Unfinished) -> Next {
     let written = match rest.full.take() {
         Some(step) => {
             let bytes = rest.body.as_full().unwrap_or_default();
@@ -147,7 +147,7 @@ pub(super) async fn finish_response(conn: &mut Connection, mut rest: Unfinished)
 
 /// A body already in memory: copied behind the head (small) or written on its own.
 /// Not async on the common path, so that answering a small request builds no future.
-fn write_full(conn: &mut Connection, bytes: &[u8], encoding: BodyEncoding) -> FullWrite {
+fn write_full(conn: &mut Core, bytes: &[u8], encoding: BodyEncoding) -> FullWrite {
     if encoding == BodyEncoding::Chunked {
         // Only a user-declared length can make a full body unsized; keep it simple.
         encode::write_chunk_size(bytes.len(), &mut conn.write_buf);
@@ -183,7 +183,11 @@ enum FullWrite {
 }
 
 /// Finishes a [`write_full`] that needs I/O (large bodies, full buffers).
-async fn finish_full(conn: &mut Connection, bytes: &[u8], step: FullWrite) -> Result<(), Error> {
+async fn finish_full<S: Io>(
+    conn: &mut Connection<S>,
+    bytes: &[u8],
+    step: FullWrite,
+) -> Result<(), Error> {
     match step {
         FullWrite::Buffered => Ok(()),
         FullWrite::Flush => conn.flush().await,
@@ -197,8 +201,8 @@ async fn finish_full(conn: &mut Connection, bytes: &[u8], step: FullWrite) -> Re
 
 /// A streamed body: each frame is written and flushed as it comes, so server-sent events
 /// and long polls reach the client without delay.
-async fn write_streamed(
-    conn: &mut Connection,
+async fn write_streamed<S: Io>(
+    conn: &mut Connection<S>,
     body: &mut Body,
     encoding: BodyEncoding,
     mut pump: Option<&mut BodyPump>,
@@ -247,8 +251,8 @@ async fn write_streamed(
     Ok(())
 }
 
-async fn write_data_frame(
-    conn: &mut Connection,
+async fn write_data_frame<S: Io>(
+    conn: &mut Connection<S>,
     data: Bytes,
     encoding: BodyEncoding,
 ) -> Result<(), Error> {
@@ -268,8 +272,8 @@ async fn write_data_frame(
 
 /// Writes the 101 head; the caller then hands the socket, with any bytes read past the
 /// request, to the handler's [`OnUpgrade`](crate::upgrade::OnUpgrade).
-pub(super) async fn write_switching_head(
-    conn: &mut Connection,
+pub(super) async fn write_switching_head<S: Io>(
+    conn: &mut Connection<S>,
     response: Response,
     facts: &Exchange,
     tx: oneshot::Sender<Upgraded>,
@@ -296,7 +300,7 @@ pub(super) async fn write_switching_head(
 
 /// The request part of the access log line, computed before the head is consumed, or
 /// `None` when access logging is off.
-pub(super) fn access_log_request(conn: &Connection, head: &RequestHead) -> Option<String> {
+pub(super) fn access_log_request(conn: &Core, head: &RequestHead) -> Option<String> {
     if !conn.config.access_log || !tracing::enabled!(target: "carafe::access", tracing::Level::INFO)
     {
         return None;

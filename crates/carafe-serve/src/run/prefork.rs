@@ -12,12 +12,20 @@
 //! `exec`). The parent supervises: it restarts a worker that dies (pausing if workers die
 //! at once after starting, so a crash loop does not spin), and on Ctrl-C or `SIGTERM` it
 //! forwards `SIGTERM` to every worker, waits for them to drain, and exits.
+//!
+//! The reloader (`reload.rs`) starts its children the same way, with one more inherited
+//! descriptor: the write end of a socket pair named in `CARAFE_SERVE_READY_FD`, on which
+//! the child says it is serving (`notify_ready`). Children ask the kernel for `SIGTERM`
+//! when their parent dies, so a killed parent leaves no server behind.
 
 // Adopting an inherited descriptor is the one place this crate needs `unsafe`.
 #![allow(unsafe_code)]
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::ffi::OsString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{kill, Signal};
@@ -33,22 +41,38 @@ const FD_VAR: &str = "CARAFE_SERVE_FD";
 const PARENT_VAR: &str = "CARAFE_SERVE_PARENT";
 /// The worker's number, for its logs.
 const WORKER_VAR: &str = "CARAFE_SERVE_WORKER";
+/// The descriptor on which a reloader's child says it is ready.
+const READY_VAR: &str = "CARAFE_SERVE_READY_FD";
+
+/// Environment variables a child gets on top of its parent's.
+pub(crate) type ChildEnv = Vec<(&'static str, OsString)>;
+
+/// The inherited descriptor named by `var`, if our parent (checked by pid) set it.
+fn inherited_fd(var: &str) -> Option<RawFd> {
+    let parent = std::env::var(PARENT_VAR).ok()?;
+    if parent != nix::unistd::getppid().as_raw().to_string() {
+        return None;
+    }
+    std::env::var(var)
+        .ok()?
+        .parse::<RawFd>()
+        .ok()
+        .filter(|fd| *fd >= 0)
+}
 
 /// The listening socket inherited from a prefork parent, when this process is a worker.
 pub(crate) fn inherited_listener() -> Result<Option<Listener>, Error> {
-    let (Ok(fd), Ok(parent)) = (std::env::var(FD_VAR), std::env::var(PARENT_VAR)) else {
+    static ADOPTED: AtomicBool = AtomicBool::new(false);
+    let Some(fd) = inherited_fd(FD_VAR) else {
         return Ok(None);
     };
-    let parent_pid = nix::unistd::getppid().as_raw().to_string();
-    let Ok(fd) = fd.parse::<i32>() else {
-        return Ok(None);
-    };
-    if parent != parent_pid || fd < 0 {
+    if ADOPTED.swap(true, Ordering::SeqCst) {
         return Ok(None);
     }
+    stop_with_parent();
     // SAFETY: our parent (checked by pid above) started this process with its listening
     // socket at descriptor `fd`, inherited across exec, and nothing in this process has
-    // taken ownership of that descriptor: this function runs once, at server start.
+    // taken ownership of that descriptor: `ADOPTED` lets this happen once per process.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     let socket = socket2::Socket::from(owned);
     let listening = socket.is_listener().unwrap_or(false);
@@ -62,16 +86,98 @@ pub(crate) fn inherited_listener() -> Result<Option<Listener>, Error> {
     Listener::from_std(socket.into()).map(Some)
 }
 
+/// Asks the kernel to send this process `SIGTERM` when its parent dies (Linux), so that
+/// killing the parent does not leave its workers serving.
+fn stop_with_parent() {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    }
+}
+
+/// Tells the reloader that started this process that it is serving: writes one byte to
+/// the inherited ready descriptor and closes it. Does nothing in other processes.
+pub(crate) fn notify_ready() {
+    static NOTIFIED: AtomicBool = AtomicBool::new(false);
+    let Some(fd) = inherited_fd(READY_VAR) else {
+        return;
+    };
+    if NOTIFIED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    // SAFETY: our parent (checked by pid) started this process with the write end of its
+    // ready socket at descriptor `fd`, and `NOTIFIED` lets this happen once per process,
+    // so nothing else owns the descriptor.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut ready = std::os::unix::net::UnixStream::from(owned);
+    let _ = std::io::Write::write_all(&mut ready, b"1");
+}
+
+/// How to start a child server process: the program, its arguments, the listening
+/// descriptor to inherit, and extra environment.
+#[derive(Debug, Clone)]
+pub(crate) struct Spawn {
+    /// The program, found once at startup: after a rebuild `current_exe` would name a
+    /// deleted file.
+    pub(crate) exe: PathBuf,
+    /// The arguments this process was started with.
+    pub(crate) args: Vec<OsString>,
+    /// The listening socket, inheritable.
+    pub(crate) listener_fd: RawFd,
+    /// More environment (the adhoc certificate's directory).
+    pub(crate) env: ChildEnv,
+}
+
+impl Spawn {
+    /// The plan for children of this process serving `listener`; makes the listening
+    /// descriptor inheritable.
+    pub(crate) fn new(listener: &Listener, env: ChildEnv) -> Result<Spawn, Error> {
+        let socket = listener.socket();
+        socket.set_cloexec(false).map_err(Error::Listen)?;
+        Ok(Spawn {
+            exe: std::env::current_exe().map_err(Error::Process)?,
+            args: std::env::args_os().skip(1).collect(),
+            listener_fd: socket.as_raw_fd(),
+            env,
+        })
+    }
+
+    /// Starts one child: worker `number`, with a ready descriptor if `ready` is given.
+    pub(crate) fn start(&self, number: usize, ready: Option<RawFd>) -> Result<Child, Error> {
+        let mut command = Command::new(&self.exe);
+        command
+            .args(&self.args)
+            .env(FD_VAR, self.listener_fd.to_string())
+            .env(PARENT_VAR, std::process::id().to_string())
+            .env(WORKER_VAR, number.to_string())
+            .envs(self.env.iter().map(|(key, value)| (*key, value)));
+        if let Some(ready) = ready {
+            command.env(READY_VAR, ready.to_string());
+        }
+        // Its own process group: a Ctrl-C in the terminal reaches the parent only, which
+        // then stops the children once, gracefully.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        command.spawn().map_err(|source| {
+            let message = format!("cannot start {}: {source}", self.exe.display());
+            Error::Process(std::io::Error::new(source.kind(), message))
+        })
+    }
+
+    /// The program's path, for messages.
+    pub(crate) fn exe(&self) -> &Path {
+        &self.exe
+    }
+}
+
 /// Runs the parent: starts `processes` workers on `listener`, restarts the ones that
 /// die, and stops them all on Ctrl-C or `SIGTERM`.
 pub(crate) fn supervise(
     listener: &Listener,
     processes: usize,
     grace: Duration,
+    env: ChildEnv,
 ) -> Result<(), Error> {
-    let socket = listener.socket();
-    socket.set_cloexec(false).map_err(Error::Listen)?;
-    let fd = socket.as_raw_fd();
+    let spawn = Spawn::new(listener, env)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -79,9 +185,9 @@ pub(crate) fn supervise(
     runtime.block_on(async {
         let mut workers = Vec::with_capacity(processes);
         for number in 0..processes {
-            workers.push(Worker::start(fd, number)?);
+            workers.push(Worker::start(&spawn, number)?);
         }
-        supervise_loop(&mut workers, fd).await?;
+        supervise_loop(&mut workers, &spawn).await?;
         stop_workers(&mut workers, grace).await;
         Ok(())
     })
@@ -96,18 +202,8 @@ struct Worker {
 }
 
 impl Worker {
-    fn start(fd: i32, number: usize) -> Result<Self, Error> {
-        let exe = std::env::current_exe().map_err(Error::Process)?;
-        let mut command = Command::new(exe);
-        command
-            .args(std::env::args_os().skip(1))
-            .env(FD_VAR, fd.to_string())
-            .env(PARENT_VAR, std::process::id().to_string())
-            .env(WORKER_VAR, number.to_string());
-        // Its own process group: a Ctrl-C in the terminal reaches the parent only, which
-        // then stops the workers once, gracefully.
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command.spawn().map_err(Error::Process)?;
+    fn start(spawn: &Spawn, number: usize) -> Result<Self, Error> {
+        let child = spawn.start(number, None)?;
         tracing::info!(target: "carafe::run", "worker {number} started (pid {})", child.id());
         Ok(Worker {
             number,
@@ -115,16 +211,17 @@ impl Worker {
             started: Instant::now(),
         })
     }
+}
 
-    fn signal(&self, signal: Signal) {
-        if let Ok(pid) = i32::try_from(self.child.id()) {
-            let _ = kill(Pid::from_raw(pid), signal);
-        }
+/// Sends `signal` to a child process.
+pub(crate) fn signal_child(child: &Child, signal: Signal) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = kill(Pid::from_raw(pid), signal);
     }
 }
 
 /// Restarts workers that exit until a stop signal arrives.
-async fn supervise_loop(workers: &mut [Worker], fd: i32) -> Result<(), Error> {
+async fn supervise_loop(workers: &mut [Worker], spawn: &Spawn) -> Result<(), Error> {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).map_err(Error::Process)?;
     let mut int = signal(SignalKind::interrupt()).map_err(Error::Process)?;
@@ -146,7 +243,7 @@ async fn supervise_loop(workers: &mut [Worker], fd: i32) -> Result<(), Error> {
                 // It died at once: do not spin if it keeps doing so.
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-            *worker = Worker::start(fd, worker.number)?;
+            *worker = Worker::start(spawn, worker.number)?;
         }
     }
 }
@@ -155,20 +252,25 @@ async fn supervise_loop(workers: &mut [Worker], fd: i32) -> Result<(), Error> {
 async fn stop_workers(workers: &mut [Worker], grace: Duration) {
     tracing::info!(target: "carafe::run", "stopping {} workers", workers.len());
     for worker in workers.iter() {
-        worker.signal(Signal::SIGTERM);
+        signal_child(&worker.child, Signal::SIGTERM);
     }
     let deadline = Instant::now() + grace + Duration::from_secs(1);
     for worker in workers.iter_mut() {
-        loop {
-            match worker.child.try_wait() {
-                Ok(Some(_)) | Err(_) => break,
-                Ok(None) if Instant::now() >= deadline => {
-                    worker.signal(Signal::SIGKILL);
-                    let _ = worker.child.wait();
-                    break;
-                }
-                Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
+        reap(&mut worker.child, deadline).await;
+    }
+}
+
+/// Waits for a child that was sent `SIGTERM` to exit; `SIGKILL` at `deadline`.
+pub(crate) async fn reap(child: &mut Child, deadline: Instant) {
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return,
+            Ok(None) if Instant::now() >= deadline => {
+                signal_child(child, Signal::SIGKILL);
+                let _ = child.wait();
+                return;
             }
+            Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
 }

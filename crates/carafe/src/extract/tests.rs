@@ -71,6 +71,7 @@ async fn conn_info_comes_from_the_server_or_answers_500() {
         peer_addr: ([127, 0, 0, 1], 40000).into(),
         local_addr: ([127, 0, 0, 1], 5000).into(),
         id: 7,
+        tls: false,
     };
     parts.extensions_mut().insert(info);
     assert_eq!(

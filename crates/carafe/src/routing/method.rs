@@ -244,6 +244,13 @@ impl MethodRouter {
         set
     }
 
+    /// The type name of the first handler (`GET`'s if there is one), for listings.
+    pub(crate) fn first_handler_name(&self) -> Option<&'static str> {
+        let get = self.handlers[GET].as_ref();
+        let first = get.or_else(|| self.handlers.iter().flatten().next());
+        first.map(BoxedHandler::name)
+    }
+
     /// The methods this rule answers: its own, `HEAD` with `GET`, and always `OPTIONS`.
     pub(crate) fn allowed(&self) -> MethodSet {
         let mut set = self.explicit().with(OPTIONS);

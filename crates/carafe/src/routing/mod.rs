@@ -202,6 +202,81 @@ impl Router {
     }
 }
 
+impl Router {
+    /// Every rule, in registration order, with its methods and endpoint: what
+    /// `flask routes` lists (the CLI's `routes` subcommand prints it).
+    ///
+    /// ```
+    /// async fn index() -> &'static str { "home" }
+    ///
+    /// let mut router = carafe::Router::new();
+    /// router.route("/", carafe::get(index));
+    /// let rules: Vec<_> = router.rules().collect();
+    /// assert_eq!(rules[0].rule(), "/");
+    /// assert_eq!(rules[0].methods().collect::<Vec<_>>(), ["GET", "HEAD", "OPTIONS"]);
+    /// assert_eq!(rules[0].endpoint(), "index");
+    /// ```
+    pub fn rules(&self) -> impl Iterator<Item = RuleInfo<'_>> {
+        self.routes.iter().map(|route| RuleInfo {
+            rule: route.rule.as_str(),
+            methods: route.methods.allowed(),
+            handler: route.methods.first_handler_name(),
+        })
+    }
+}
+
+/// One rule of a [`Router`], as [`Router::rules`] lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleInfo<'a> {
+    rule: &'a str,
+    methods: MethodSet,
+    handler: Option<&'static str>,
+}
+
+impl<'a> RuleInfo<'a> {
+    /// The rule, as it was registered.
+    ///
+    /// ```
+    /// # let mut router = carafe::Router::new();
+    /// # router.route("/items/<int:id>", carafe::get(|| async { "" }));
+    /// assert_eq!(router.rules().next().unwrap().rule(), "/items/<int:id>");
+    /// ```
+    pub fn rule(&self) -> &'a str {
+        self.rule
+    }
+
+    /// The methods the rule answers, `HEAD` and `OPTIONS` included, in `Allow` order.
+    ///
+    /// ```
+    /// # let mut router = carafe::Router::new();
+    /// # router.route("/", carafe::post(|| async { "" }));
+    /// let methods: Vec<_> = router.rules().next().unwrap().methods().collect();
+    /// assert_eq!(methods, ["OPTIONS", "POST"]);
+    /// ```
+    pub fn methods(&self) -> impl Iterator<Item = &'static str> {
+        self.methods.iter().map(Method::as_str)
+    }
+
+    /// The endpoint: the handler function's name (`index` for `async fn index`), as
+    /// Flask names endpoints after view functions; `<closure>` for a closure.
+    ///
+    /// ```
+    /// # let mut router = carafe::Router::new();
+    /// router.route("/", carafe::get(|| async { "" }));
+    /// assert_eq!(router.rules().next().unwrap().endpoint(), "<closure>");
+    /// ```
+    pub fn endpoint(&self) -> &'static str {
+        let Some(name) = self.handler else {
+            return "-";
+        };
+        let name = name.split('<').next().unwrap_or(name);
+        match name.rsplit("::").next() {
+            Some("{{closure}}") | None => "<closure>",
+            Some(last) => last,
+        }
+    }
+}
+
 impl fmt::Debug for Router {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let routes = self
