@@ -280,12 +280,13 @@ impl RequestUrl {
         let trusted = |name, count: fn(&ProxyFix) -> usize| {
             trusted_value(parts, name, fix.as_ref().map_or(0, count))
         };
-        let forwarded_scheme = trusted("x-forwarded-proto", |fix| fix.x_proto)
-            .and_then(|value| match value.to_ascii_lowercase().as_str() {
+        let forwarded_scheme = trusted("x-forwarded-proto", |fix| fix.x_proto).and_then(|value| {
+            match value.to_ascii_lowercase().as_str() {
                 "http" => Some(Scheme::HTTP),
                 "https" => Some(Scheme::HTTPS),
                 _ => None,
-            });
+            }
+        });
         let scheme = forwarded_scheme.unwrap_or_else(|| own_scheme(parts));
         let forwarded_host = trusted("x-forwarded-host", |fix| fix.x_host).and_then(valid_host);
         let host = forwarded_host.unwrap_or_else(|| own_host(parts));
@@ -467,12 +468,16 @@ mod tests {
 
     fn client(headers: &[(&str, &str)], fix: Option<ProxyFix>) -> String {
         let addr = ClientAddr::from_parts(&parts(headers, fix));
-        addr.map(|ClientAddr(ip)| ip.to_string()).unwrap_or_default()
+        addr.map(|ClientAddr(ip)| ip.to_string())
+            .unwrap_or_default()
     }
 
     #[test]
     fn without_proxy_fix_forwarded_headers_are_ignored() {
-        let headers = [("x-forwarded-for", "1.1.1.1"), ("x-forwarded-proto", "https")];
+        let headers = [
+            ("x-forwarded-for", "1.1.1.1"),
+            ("x-forwarded-proto", "https"),
+        ];
         assert_eq!(client(&headers, None), "10.0.0.1");
         let url = RequestUrl::from_parts(&parts(&headers, None));
         assert_eq!(url.scheme(), "http");
@@ -487,27 +492,30 @@ mod tests {
         assert_eq!(client(&spoofed, one), "3.3.3.3");
         assert_eq!(client(&spoofed, two), "2.2.2.2");
         // Values from several headers count as one list, in order.
-        let split = [("x-forwarded-for", "6.6.6.6"), ("x-forwarded-for", "2.2.2.2")];
+        let split = [
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-for", "2.2.2.2"),
+        ];
         assert_eq!(client(&split, one), "2.2.2.2");
         // Fewer values than trusted proxies: the peer.
         assert_eq!(client(&[("x-forwarded-for", "2.2.2.2")], two), "10.0.0.1");
         // Malformed: the peer.
         assert_eq!(client(&[("x-forwarded-for", "unknown")], one), "10.0.0.1");
         assert_eq!(client(&[("x-forwarded-for", "")], one), "10.0.0.1");
-        assert_eq!(client(&[("x-forwarded-for", "[2001:db8::1]:443")], one), "2001:db8::1");
-        assert_eq!(client(&[("x-forwarded-for", "192.0.2.1:80")], one), "192.0.2.1");
+        assert_eq!(
+            client(&[("x-forwarded-for", "[2001:db8::1]:443")], one),
+            "2001:db8::1"
+        );
+        assert_eq!(
+            client(&[("x-forwarded-for", "192.0.2.1:80")], one),
+            "192.0.2.1"
+        );
         assert_eq!(client(&[], one), "10.0.0.1");
     }
 
     #[test]
     fn proto_host_port_and_prefix_build_the_url() {
-        let fix = Some(
-            ProxyFix::new()
-                .x_proto(1)
-                .x_host(1)
-                .x_port(1)
-                .x_prefix(1),
-        );
+        let fix = Some(ProxyFix::new().x_proto(1).x_host(1).x_port(1).x_prefix(1));
         let headers = [
             ("host", "internal:8080"),
             ("x-forwarded-proto", "http, HTTPS"),
@@ -522,7 +530,10 @@ mod tests {
         assert_eq!(url.prefix(), "/shop");
         assert_eq!(url.url_root(), "https://shop.example.com:8443/shop/");
         assert_eq!(url.host_url(), "https://shop.example.com:8443/");
-        assert_eq!(url.url(), "https://shop.example.com:8443/shop/shop/cart?x=1");
+        assert_eq!(
+            url.url(),
+            "https://shop.example.com:8443/shop/shop/cart?x=1"
+        );
     }
 
     #[test]

@@ -280,11 +280,12 @@ impl SetCookie {
         self
     }
 
-    /// `Partitioned` (CHIPS): a third-party cookie kept per top-level site.
+    /// `Partitioned` (CHIPS): a third-party cookie kept per top-level site. Browsers
+    /// require `Secure` with it, so it is added.
     ///
     /// ```
     /// let cookie = carafe::extract::SetCookie::new("a", "1").partitioned(true);
-    /// assert_eq!(cookie.to_string(), "a=1; Partitioned; Path=/");
+    /// assert_eq!(cookie.to_string(), "a=1; Partitioned; Secure; Path=/");
     /// ```
     pub fn partitioned(mut self, partitioned: bool) -> Self {
         self.inner.set_partitioned(partitioned);
@@ -331,9 +332,8 @@ impl SetCookie {
                 format!("the {what} of cookie `{name}` holds `;` or a control character")
             })?;
         }
-        HeaderValue::try_from(self.inner.to_string()).map_err(|error| {
-            HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
-        })
+        HeaderValue::try_from(self.inner.to_string())
+            .map_err(|error| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()))
     }
 
     /// Appends the `Set-Cookie` header to `response`; an invalid cookie turns the
@@ -483,7 +483,10 @@ mod tests {
             "HttpOnly",
             "SameSite=None",
         ] {
-            assert!(value.split("; ").any(|piece| piece == part), "{part} in {value}");
+            assert!(
+                value.split("; ").any(|piece| piece == part),
+                "{part} in {value}"
+            );
         }
     }
 

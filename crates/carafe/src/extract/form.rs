@@ -140,7 +140,11 @@ mod tests {
     fn errors_name_the_field() {
         let error = Form::<Signup>::from_bytes(b"name=x&age=old").expect_err("bad age");
         assert_eq!(error.status(), StatusCode::BAD_REQUEST);
-        assert!(error.message().contains("field `age`"), "{}", error.message());
+        assert!(
+            error.message().contains("field `age`"),
+            "{}",
+            error.message()
+        );
 
         let error = Form::<Signup>::from_bytes(b"age=1").expect_err("no name");
         assert!(
@@ -161,7 +165,9 @@ mod tests {
     #[test]
     fn content_types() {
         assert!(is_urlencoded("application/x-www-form-urlencoded"));
-        assert!(is_urlencoded("Application/X-WWW-Form-Urlencoded; charset=UTF-8"));
+        assert!(is_urlencoded(
+            "Application/X-WWW-Form-Urlencoded; charset=UTF-8"
+        ));
         assert!(!is_urlencoded("application/json"));
         assert!(!is_urlencoded(""));
     }

@@ -83,7 +83,14 @@ mod tests {
 
     #[test]
     fn output_never_escapes_the_directory() {
-        for input in ["..", "/", "./../x", ".hidden", "a/../../b", "\\\\server\\share"] {
+        for input in [
+            "..",
+            "/",
+            "./../x",
+            ".hidden",
+            "a/../../b",
+            "\\\\server\\share",
+        ] {
             let safe = secure_filename(input);
             assert!(!safe.contains('/') && !safe.contains('\\'), "{input:?}");
             assert!(!safe.starts_with('.'), "{input:?} gave {safe:?}");

@@ -61,7 +61,10 @@ async fn fields_and_files_are_collected_in_order() {
     let photo = form.file("photo").expect("a photo");
     assert_eq!(photo.file_name(), Some("a.jpg"));
     assert_eq!(photo.content_type(), Some("application/octet-stream"));
-    assert_eq!(photo.bytes().await.expect("in memory"), &b"\xff\xd8jpeg"[..]);
+    assert_eq!(
+        photo.bytes().await.expect("in memory"),
+        &b"\xff\xd8jpeg"[..]
+    );
     assert!(photo.path().is_none());
     assert!(form.file("empty").expect("blank input").is_empty());
 }
@@ -69,7 +72,10 @@ async fn fields_and_files_are_collected_in_order() {
 #[tokio::test]
 async fn files_above_the_threshold_go_to_disk_and_are_deleted_on_drop() {
     let content = vec![b'x'; 10_000];
-    let raw = body(&[("big", Some("big.bin"), &content), ("small", Some("s"), b"abc")]);
+    let raw = body(&[
+        ("big", Some("big.bin"), &content),
+        ("small", Some("s"), b"abc"),
+    ]);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let limits = MultipartLimits::default()
         .spool_threshold(1_000)
@@ -108,9 +114,12 @@ async fn each_limit_answers_413_naming_itself() {
     assert!(error.message().contains("max_field_size"), "{error}");
     let raw_files_only = body(&[("f", Some("f"), &[0; 100])]);
     assert!(
-        read(raw_files_only, &MultipartLimits::default().max_field_size(50))
-            .await
-            .is_ok(),
+        read(
+            raw_files_only,
+            &MultipartLimits::default().max_field_size(50)
+        )
+        .await
+        .is_ok(),
         "the field limit does not apply to files"
     );
 
@@ -160,7 +169,10 @@ async fn wrong_content_types() {
     assert_eq!(error.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let mut no_boundary = HeaderMap::new();
-    no_boundary.insert(CONTENT_TYPE, HeaderValue::from_static("multipart/form-data"));
+    no_boundary.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("multipart/form-data"),
+    );
     let error = Multipart::new(&no_boundary, Body::empty(), &limits).expect_err("no boundary");
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
 }
@@ -190,6 +202,8 @@ async fn text_fields_must_be_utf8_and_deserialize_by_name() {
     let form = read(raw, &MultipartLimits::default()).await.expect("valid");
     let post: Post = form.deserialize().expect("fits");
     assert_eq!((post.count, post.tags.len()), (2, 2));
-    let error = form.deserialize::<Vec<(String, u8)>>().expect_err("title is no u8");
+    let error = form
+        .deserialize::<Vec<(String, u8)>>()
+        .expect_err("title is no u8");
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
 }
