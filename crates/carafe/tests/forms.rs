@@ -189,3 +189,36 @@ async fn json_refuses_other_content_types_and_big_bodies() {
     let reply = curl(server.addr, "/order", &["--json", &big], scratch.path()).await;
     assert_eq!(reply.status, 413);
 }
+
+// The fuzz target's checks, replayed on its seed corpus and on generated bodies.
+
+#[path = "../../../fuzz/oracle/form.rs"]
+mod form_oracle;
+
+#[test]
+fn form_fuzz_corpus_passes_the_oracle() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/form_decode");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/form_decode") {
+        let path = entry.expect("a corpus entry").path();
+        let _ = form_oracle::check(&std::fs::read(&path).expect("a seed"));
+        count += 1;
+    }
+    assert!(count >= 20, "{count} seeds");
+    assert_eq!(form_oracle::check(b"tags=1&tags=2&tags=3"), Ok(3));
+    assert_eq!(form_oracle::check(b"age=300"), Err(400));
+    assert_eq!(form_oracle::check(b"tags=1&tags=x"), Err(400));
+}
+
+proptest::proptest! {
+    #[test]
+    fn form_decoding_never_panics(input in "([a-z%+=&]|%[0-9A-Fa-f]{2}|[\u{e9}\u{5199}]){0,40}") {
+        let _ = form_oracle::check(input.as_bytes());
+    }
+
+    #[test]
+    fn form_decoding_never_panics_on_any_bytes(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+        let _ = form_oracle::check(&input);
+    }
+}

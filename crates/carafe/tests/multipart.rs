@@ -307,3 +307,106 @@ async fn malformed_multipart_is_400_and_other_types_415() {
     let reply = curl(server.addr, "/upload", &["-d", "a=1"], scratch.path()).await;
     assert_eq!(reply.status, 415);
 }
+
+// The fuzz target's checks, replayed on its seed corpus and on generated bodies.
+
+#[path = "../../../fuzz/oracle/multipart.rs"]
+mod multipart_oracle;
+
+/// The committed seeds of `fuzz/corpus/multipart_form`.
+fn multipart_seeds() -> Vec<(String, Vec<u8>)> {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/multipart_form");
+    let mut seeds: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fuzz/corpus/multipart_form")
+        .map(|entry| {
+            let path = entry.expect("a corpus entry").path();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&path).expect("a seed"))
+        })
+        .collect();
+    seeds.sort();
+    seeds
+}
+
+#[test]
+fn multipart_fuzz_corpus_passes_the_oracle_with_the_expected_answers() {
+    let seeds = multipart_seeds();
+    assert!(seeds.len() >= 20, "{} seeds", seeds.len());
+    for (name, input) in seeds {
+        let outcome = multipart_oracle::check(&input);
+        let expected = match name.split('_').next() {
+            Some("valid") => None,
+            Some("limit") => Some(413),
+            Some("bad") if name == "bad_not_multipart" => Some(415),
+            Some("bad") => Some(400),
+            _ => panic!(
+                "seed {name} has no expected answer: start its name with valid_, limit_ or bad_"
+            ),
+        };
+        match expected {
+            None => assert!(outcome.is_ok(), "{name}: {outcome:?}"),
+            Some(status) => assert_eq!(outcome, Err(status), "{name}"),
+        }
+    }
+}
+
+/// A near-valid multipart body: parts with random names, filenames and contents, then
+/// maybe cut short and maybe with one byte changed.
+fn near_valid_multipart() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let part = (
+        "[a-z\"]{0,4}",
+        proptest::option::of("[ -~\u{e9}\u{5199}]{0,6}"),
+        proptest::collection::vec(any::<u8>(), 0..160),
+    );
+    (
+        proptest::collection::vec(part, 0..10),
+        any::<bool>(),
+        any::<(u16, u8, bool)>(),
+    )
+        .prop_map(|(parts, end, (at, byte, mutate))| {
+            let mut body = b"multipart/form-data; boundary=XyZ\n".to_vec();
+            for (name, file_name, content) in parts {
+                body.extend_from_slice(b"--XyZ\r\ncontent-disposition: form-data; name=\"");
+                body.extend_from_slice(name.as_bytes());
+                body.push(b'"');
+                if let Some(file_name) = file_name {
+                    body.extend_from_slice(format!("; filename=\"{file_name}\"").as_bytes());
+                }
+                body.extend_from_slice(b"\r\n\r\n");
+                body.extend_from_slice(&content);
+                body.extend_from_slice(b"\r\n");
+            }
+            if end {
+                body.extend_from_slice(b"--XyZ--\r\n");
+            }
+            if mutate && !body.is_empty() {
+                let at = usize::from(at) % body.len();
+                if byte % 2 == 0 {
+                    body.truncate(at);
+                } else {
+                    body[at] = byte;
+                }
+            }
+            body
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn multipart_parser_never_panics(input in near_valid_multipart()) {
+        let _ = multipart_oracle::check(&input);
+    }
+
+    #[test]
+    fn multipart_parser_never_panics_on_any_bytes(input in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        let _ = multipart_oracle::check(&input);
+    }
+}
