@@ -26,11 +26,11 @@
 //! [`SetCookie`] and [`set_cookie`] are the other half of [`Cookies`]: they add
 //! `Set-Cookie` to the response.
 //!
-//! An argument that is not an extractor is a compile error that names the trait to
-//! implement:
+//! An argument that is not an extractor is a compile error, "`fn(File) -> ...` is not a
+//! carafe handler", whose notes list the extractors for the head and for the body:
 //!
 //! ```compile_fail
-//! // error: `std::fs::File` is not an extractor
+//! // error[E0277]: `fn(File) -> impl Future<..> {upload}` is not a carafe handler
 //! async fn upload(file: std::fs::File) -> &'static str {
 //!     "a file is not something a request carries"
 //! }
@@ -38,8 +38,8 @@
 //! ```
 //!
 //! ```compile_fail
-//! // error: `Form<Signup>` cannot be extracted from the request head: it reads the body,
-//! // so it must come last
+//! // error[E0277]: ... is not a carafe handler
+//! // note: ... only the last may read the body (`Json`, `Form`, `Multipart`, ...)
 //! # #[derive(serde::Deserialize)] struct Signup { email: String }
 //! async fn signup(form: carafe::extract::Form<Signup>, method: http::Method) -> &'static str {
 //!     "unreachable"
