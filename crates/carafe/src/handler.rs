@@ -56,8 +56,9 @@ use crate::response::IntoResponse;
     note = "a handler is an `async fn` taking 0 to 6 extractors and returning a type that \
             implements `IntoResponse`",
     note = "every argument but the last must implement `FromRequestParts` (`Path`, `Query`, \
-            `HeaderMap`, `Method`, `Uri`, `ConnInfo`); only the last may read the body \
-            (`Json`, `String`, `Bytes`, `Body`, `Request`)",
+            `State`, `HeaderMap`, `Header`, `Cookies`, `ClientAddr`, `RequestUrl`, `Method`, \
+            `Uri`, `ConnInfo`); only the last may read the body (`Json`, `Form`, `Multipart`, \
+            `MultipartForm`, `String`, `Bytes`, `Body`, `Request`)",
     note = "the future must be `Send`: do not hold an `Rc` or a `std::sync::MutexGuard` \
             across an `.await`"
 )]

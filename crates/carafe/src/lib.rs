@@ -7,6 +7,7 @@
 //! | [`App`] (`app.rs`) | `Flask` | routes, dispatch, `app.run` |
 //! | [`routing`] | `werkzeug.routing` | rules, converters, the segment trie, method routing |
 //! | [`extract`] | `request` | extractors and [`RequestParts`] |
+//! | [`extract`]: `form.rs`, `multipart/`, `cookies.rs`, `headers.rs`, `client.rs` | `request.form`, `request.files`, `request.cookies`, `set_cookie`, `request.headers`, `remote_addr`, `ProxyFix` | request data: [`Form`], [`Multipart`], [`MultipartForm`], [`Cookies`], [`SetCookie`], [`ClientAddr`] |
 //! | [`IntoResponse`] (`response.rs`), [`Json`] (`json.rs`) | `make_response`, `jsonify` | responses |
 //! | [`HttpError`], [`Error`] (`error.rs`) | `HTTPException` | errors and their answers |
 //! | [`Handler`] (`handler.rs`) | view functions | handler traits, type erasure |
@@ -32,6 +33,7 @@ pub use app::App;
 pub use carafe_serve::{Body, ConnInfo, Request, Response};
 pub use config::{Config, SameSite};
 pub use error::{Error, HttpError};
+pub use extract::{ClientAddr, Cookies, Form, Multipart, MultipartForm, SetCookie};
 pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
 pub use handler::Handler;
 pub use http::{self, StatusCode};

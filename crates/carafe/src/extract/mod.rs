@@ -11,11 +11,41 @@
 //! | [`Query<T>`] | the query string | `400` |
 //! | [`HeaderMap`], [`Method`], [`Uri`], [`Version`] | the head | never |
 //! | [`ConnInfo`] | the connection | `500` when not served by carafe-serve |
-//! | [`Json<T>`](crate::Json) | the body (last) | `415`, `413`, `400` |
+//! | [`Header<T>`] ([`UserAgent`], [`ContentType`], ...) | one header | `400`; `Option<Header<T>>` when absent |
+//! | [`Cookies`] | the `Cookie` headers | never |
+//! | [`ClientAddr`] | the peer, or `X-Forwarded-For` under [`ProxyFix`] | `500` when not served by carafe-serve |
+//! | [`RequestUrl`] | scheme, host, prefix (`X-Forwarded-*` under [`ProxyFix`]) | never |
+//! | [`Json<T>`](crate::Json) | the body (last) | `415`, `413`, `400` naming the field |
+//! | [`Form<T>`] | a urlencoded or multipart body (last) | `415`, `413`, `400` naming the field |
+//! | [`Multipart`] | a multipart body, part by part (last) | `415`, `400`, `413` naming the limit |
+//! | [`MultipartForm`] | a multipart body: fields and [`UploadedFile`]s (last) | `415`, `400`, `413` naming the limit |
 //! | [`String`], [`Bytes`](bytes::Bytes) | the body (last) | `413`, `400` |
 //! | [`Body`], [`Request`](carafe_serve::Request) | the body, unread (last) | never |
 //!
 //! A rejection is an [`HttpError`], answered instead of calling the handler.
+//! [`SetCookie`] and [`set_cookie`] are the other half of [`Cookies`]: they add
+//! `Set-Cookie` to the response.
+//!
+//! An argument that is not an extractor is a compile error, "`fn(File) -> ...` is not a
+//! carafe handler", whose notes list the extractors for the head and for the body:
+//!
+//! ```compile_fail
+//! // error[E0277]: `fn(File) -> impl Future<..> {upload}` is not a carafe handler
+//! async fn upload(file: std::fs::File) -> &'static str {
+//!     "a file is not something a request carries"
+//! }
+//! let _ = carafe::post(upload);
+//! ```
+//!
+//! ```compile_fail
+//! // error[E0277]: ... is not a carafe handler
+//! // note: ... only the last may read the body (`Json`, `Form`, `Multipart`, ...)
+//! # #[derive(serde::Deserialize)] struct Signup { email: String }
+//! async fn signup(form: carafe::extract::Form<Signup>, method: http::Method) -> &'static str {
+//!     "unreachable"
+//! }
+//! let _ = carafe::post(signup);
+//! ```
 //!
 //! [`HeaderMap`]: http::HeaderMap
 //! [`Method`]: http::Method
@@ -24,7 +54,12 @@
 //! [`ConnInfo`]: carafe_serve::ConnInfo
 
 mod body;
+mod client;
+mod cookies;
+pub(crate) mod form;
 mod head;
+mod headers;
+mod multipart;
 mod path;
 mod query;
 
@@ -40,6 +75,13 @@ use crate::routing::{Capture, Params};
 use crate::state::AppShared;
 
 pub(crate) use self::body::read_body;
+pub use self::client::{ClientAddr, ProxyFix, RequestUrl};
+pub use self::cookies::{set_cookie, Cookies, SetCookie};
+pub use self::form::Form;
+pub use self::headers::{ContentLength, ContentType, Header, Referer, TypedHeader, UserAgent};
+pub use self::multipart::{
+    secure_filename, Field, Multipart, MultipartForm, MultipartLimits, UploadedFile,
+};
 pub use self::path::Path;
 pub use self::query::Query;
 
@@ -265,10 +307,12 @@ impl RequestParts {
     message = "`{Self}` cannot be extracted from the request head",
     label = "not an extractor for the request's head",
     note = "every handler argument but the last must implement `FromRequestParts`: \
-            `Path<T>`, `Query<T>`, `HeaderMap`, `Method`, `Uri`, `Version`, `ConnInfo`, \
+            `Path<T>`, `Query<T>`, `State<T>`, `HeaderMap`, `Header<T>`, `Cookies`, \
+            `ClientAddr`, `RequestUrl`, `Method`, `Uri`, `Version`, `ConnInfo`, \
             or a type of yours that implements it",
-    note = "extractors that read the body (`Json<T>`, `String`, `Bytes`, `Body`, `Request`) \
-            must be the handler's last argument"
+    note = "extractors that read the body (`Json<T>`, `Form<T>`, `Multipart`, \
+            `MultipartForm`, `String`, `Bytes`, `Body`, `Request`) must be the handler's \
+            last argument"
 )]
 pub trait FromRequestParts: Sized {
     /// Extracts the value, or refuses the request with an answer.
@@ -316,9 +360,12 @@ pub trait FromRequestParts: Sized {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an extractor",
     label = "cannot be taken from a request",
-    note = "a handler's last argument must implement `FromRequest` (`Json<T>`, `String`, \
-            `Bytes`, `Body`, `Request`) or `FromRequestParts` (`Path<T>`, `Query<T>`, \
-            `HeaderMap`, `Method`, `Uri`, `ConnInfo`, ...)"
+    note = "a handler's last argument must implement `FromRequest` (`Json<T>`, `Form<T>`, \
+            `Multipart`, `MultipartForm`, `String`, `Bytes`, `Body`, `Request`) or \
+            `FromRequestParts` (`Path<T>`, `Query<T>`, `State<T>`, `HeaderMap`, \
+            `Header<T>`, `Cookies`, `ClientAddr`, `Method`, `Uri`, `ConnInfo`, ...)",
+    note = "for `Json<T>`, `Form<T>` and `Query<T>`, `T` must implement \
+            `serde::Deserialize`"
 )]
 pub trait FromRequest: Sized {
     /// Extracts the value, or refuses the request with an answer.
