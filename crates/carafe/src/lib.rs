@@ -8,6 +8,7 @@
 //! | [`routing`] | `werkzeug.routing` | rules, converters, the segment trie, method routing |
 //! | [`extract`] | `request` | extractors and [`RequestParts`] |
 //! | [`IntoResponse`] (`response.rs`), [`Json`] (`json.rs`) | `make_response`, `jsonify` | responses |
+//! | [`response`] (`response/`) | `redirect`, `send_file`, `send_from_directory`, streaming, Flask-Compress | redirects, streams, server-sent events, files, the static folder, compression |
 //! | [`HttpError`], [`Error`] (`error.rs`) | `HTTPException` | errors and their answers |
 //! | [`Handler`] (`handler.rs`) | view functions | handler traits, type erasure |
 //! | [`cli`], [`Run`] (`run.rs`) | `flask run`, `app.run` | serving from the command line |
@@ -22,7 +23,7 @@ mod error;
 pub mod extract;
 mod handler;
 mod json;
-mod response;
+pub mod response;
 pub mod routing;
 mod run;
 mod scope;
@@ -36,7 +37,7 @@ pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
 pub use handler::Handler;
 pub use http::{self, StatusCode};
 pub use json::Json;
-pub use response::{Html, IntoResponse};
+pub use response::{Html, IntoResponse, Redirect, Streaming};
 pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
 pub use run::Run;
 pub use scope::after_this_request;
