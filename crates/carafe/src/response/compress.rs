@@ -19,7 +19,7 @@
 //!   `Content-Range`, or `Cache-Control: no-transform`; statuses other than `2xx`
 //!   except `206` (which slices the identity bytes), and `204`.
 //! - Every response of a compressible type gets `Vary: Accept-Encoding`, compressed or
-//!   not, so caches keep the variants apart. A compressed response loses its
+//!   not, so caches keep the variants apart, and so does every `304`. A compressed response loses its
 //!   `Content-Length` (it is sent chunked) and `Accept-Ranges`, and its `ETag` becomes
 //!   weak (`W/"..."`): the bytes differ from the identity ones, but `If-None-Match`
 //!   (weak comparison) still revalidates, while `If-Range` (strong) falls back to `200`.
@@ -321,6 +321,12 @@ pub fn compress_response(plan: Option<Plan>, mut response: Response) -> Response
     let Some(plan) = plan else {
         return response;
     };
+    // A 304 has no content-type to judge by, but must carry the `Vary` its 200 would
+    // (RFC 9110 §15.4.5).
+    if response.status() == StatusCode::NOT_MODIFIED {
+        add_vary(response.headers_mut());
+        return response;
+    }
     if !is_compressible_type(response.headers()) {
         return response;
     }
