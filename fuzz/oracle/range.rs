@@ -32,7 +32,12 @@ pub(crate) fn check(input: &[u8]) -> RangeRequest {
         assert!(range.end <= len, "range {range:?} past the end {len}");
     }
     let expected = reference(value, len);
-    assert_eq!(answer, expected, "value {:?}, len {len}", String::from_utf8_lossy(value));
+    assert_eq!(
+        answer,
+        expected,
+        "value {:?}, len {len}",
+        String::from_utf8_lossy(value)
+    );
     answer
 }
 
@@ -67,7 +72,12 @@ fn reference(value: &[u8], len: u64) -> RangeRequest {
                 return None;
             }
             // Saturate as the parser does (at u64::MAX).
-            Some(digits.parse::<u128>().unwrap_or(u128::MAX).min(u128::from(u64::MAX)))
+            Some(
+                digits
+                    .parse::<u128>()
+                    .unwrap_or(u128::MAX)
+                    .min(u128::from(u64::MAX)),
+            )
         };
         let (start, end) = if first.is_empty() {
             let Some(suffix) = number(last) else {

@@ -45,8 +45,7 @@ impl Site {
         write("static/résumé.txt", b"cv");
         write("secret.txt", SECRET.as_bytes());
         write("Cargo.toml", format!("[package] # {SECRET}").as_bytes());
-        std::os::unix::fs::symlink("../secret.txt", static_dir.join("escape"))
-            .expect("symlink");
+        std::os::unix::fs::symlink("../secret.txt", static_dir.join("escape")).expect("symlink");
         std::os::unix::fs::symlink("..", static_dir.join("dirlink")).expect("symlink");
         std::os::unix::fs::symlink("hello.txt", static_dir.join("inside")).expect("symlink");
         Site { root }
@@ -112,7 +111,10 @@ async fn a_static_file_comes_with_validators_and_its_type() {
     let reply = curl(&[&url(&server, "/static/hello.txt")]).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.text(), "hello, static\n");
-    assert_eq!(reply.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
     assert_eq!(reply.header("content-length"), Some("14"));
     assert_eq!(reply.header("accept-ranges"), Some("bytes"));
     assert_eq!(reply.header("cache-control"), Some("no-cache"));
@@ -121,14 +123,23 @@ async fn a_static_file_comes_with_validators_and_its_type() {
         Some("inline; filename=\"hello.txt\"")
     );
     let etag = reply.header("etag").expect("an etag");
-    assert!(etag.starts_with('"') && etag.ends_with('"'), "strong: {etag}");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong: {etag}"
+    );
     let modified = reply.header("last-modified").expect("last-modified");
     assert!(httpdate::parse_http_date(modified).is_ok(), "{modified}");
     let nested = curl(&[&url(&server, "/static/sub/dir/x.json")]).await;
     assert_eq!(nested.status, 200);
-    assert_eq!(nested.header("content-type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        nested.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
     let linked = curl(&[&url(&server, "/static/inside")]).await;
-    assert_eq!((linked.status, linked.text().as_str()), (200, "hello, static\n"));
+    assert_eq!(
+        (linked.status, linked.text().as_str()),
+        (200, "hello, static\n")
+    );
 }
 
 #[tokio::test]
@@ -142,7 +153,10 @@ async fn ranges_give_206_with_content_range() {
         assert_eq!(reply.status, 206, "{range}");
         let expected = format!("bytes {start}-{}/1000", end - 1);
         assert_eq!(reply.header("content-range"), Some(expected.as_str()));
-        assert_eq!(reply.header("content-length"), Some((end - start).to_string().as_str()));
+        assert_eq!(
+            reply.header("content-length"),
+            Some((end - start).to_string().as_str())
+        );
         assert_eq!(reply.body, data[start as usize..end as usize], "{range}");
     }
     // Two disjoint ranges: the whole file, never multipart.
@@ -171,7 +185,10 @@ async fn if_none_match_gives_304_and_wins_over_if_modified_since() {
     let target = url(&server, "/static/hello.txt");
     let first = curl(&[&target]).await;
     let etag = first.header("etag").expect("an etag").to_owned();
-    let modified = first.header("last-modified").expect("last-modified").to_owned();
+    let modified = first
+        .header("last-modified")
+        .expect("last-modified")
+        .to_owned();
     let again = curl(&["-H", &format!("If-None-Match: {etag}"), &target]).await;
     assert_eq!(again.status, 304);
     assert!(again.body.is_empty());
@@ -192,7 +209,11 @@ async fn if_modified_since_gives_304_only_when_not_modified() {
     let site = Site::new();
     let server = serve(&site).await;
     let target = url(&server, "/static/hello.txt");
-    let modified = curl(&[&target]).await.header("last-modified").expect("date").to_owned();
+    let modified = curl(&[&target])
+        .await
+        .header("last-modified")
+        .expect("date")
+        .to_owned();
     let fresh = curl(&["-z", &modified, &target]).await;
     assert_eq!(fresh.status, 304);
     let old = curl(&["-z", "Sat, 01 Jan 2000 00:00:00 GMT", &target]).await;
@@ -205,7 +226,11 @@ async fn if_range_that_does_not_match_gives_the_whole_file() {
     let site = Site::new();
     let server = serve(&site).await;
     let target = url(&server, "/static/data.bin");
-    let etag = curl(&[&target]).await.header("etag").expect("etag").to_owned();
+    let etag = curl(&[&target])
+        .await
+        .header("etag")
+        .expect("etag")
+        .to_owned();
     let matching = curl(&["-r", "0-9", "-H", &format!("If-Range: {etag}"), &target]).await;
     assert_eq!((matching.status, matching.body.len()), (206, 10));
     let other = curl(&["-r", "0-9", "-H", "If-Range: \"other\"", &target]).await;
@@ -239,7 +264,10 @@ async fn downloads_name_the_file_for_every_browser() {
         reply.header("content-disposition"),
         Some("attachment; filename=\"Q3 rsum.bin\"; filename*=UTF-8''Q3%20r%C3%A9sum%C3%A9.bin")
     );
-    assert_eq!(reply.header("content-type"), Some("application/octet-stream"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/octet-stream")
+    );
     let upload = curl(&[&url(&server, "/uploads/dir/x.json")]).await;
     assert_eq!(upload.status, 200);
     assert_eq!(upload.header("cache-control"), Some("public, max-age=60"));
@@ -321,7 +349,12 @@ async fn send_file_answers_directly_without_a_server() {
 fn a_50_mb_file_is_served_with_bounded_memory() {
     let exe = std::env::current_exe().expect("the test binary");
     let output = std::process::Command::new(exe)
-        .args(["--exact", "fifty_mb_child", "--include-ignored", "--nocapture"])
+        .args([
+            "--exact",
+            "fifty_mb_child",
+            "--include-ignored",
+            "--nocapture",
+        ])
         .env("CARAFE_FIFTY_MB_CHILD", "1")
         .output()
         .expect("run the child test");

@@ -24,7 +24,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tokio::io::{AsyncRead, AsyncSeekExt, ReadBuf};
 
 use super::conditional::{self, Decision, ETag, Validators};
-use super::range::{self, ByteRange, RangeRequest};
+use super::range::{self, RangeRequest};
 use super::static_files::resolve_in_directory;
 use crate::error::HttpError;
 use crate::extract::RequestParts;
@@ -218,23 +218,7 @@ impl SendFile {
         method: &Method,
         headers: &HeaderMap,
     ) -> Result<Response, HttpError> {
-        let path = match &self.directory {
-            Some(directory) => {
-                let untrusted = self.path.to_str().unwrap_or_default();
-                resolve_in_directory(directory, untrusted).await?
-            }
-            None => self.path.clone(),
-        };
-        let mut file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|error| open_error(&path, &error))?;
-        let metadata = file
-            .metadata()
-            .await
-            .map_err(|error| open_error(&path, &error))?;
-        if !metadata.is_file() {
-            return Err(HttpError::new(StatusCode::NOT_FOUND, "not found"));
-        }
+        let (path, mut file, metadata) = self.open().await?;
         let len = metadata.len();
         let validators = Validators {
             etag: self
@@ -245,8 +229,8 @@ impl SendFile {
         };
         let mut response = Response::new(Body::empty());
         self.cache_headers(&validators, response.headers_mut());
-        let honor_range = if self.conditional {
-            match conditional::evaluate(method, headers, &validators) {
+        let honor_range = match self.conditional {
+            true => match conditional::evaluate(method, headers, &validators) {
                 Decision::Send { honor_range } => honor_range,
                 Decision::NotModified => {
                     return Ok(with_status(response, StatusCode::NOT_MODIFIED))
@@ -254,20 +238,19 @@ impl SendFile {
                 Decision::PreconditionFailed => {
                     return Ok(with_status(response, StatusCode::PRECONDITION_FAILED))
                 }
-            }
-        } else {
-            false
+            },
+            false => false,
         };
         self.entity_headers(response.headers_mut());
-        let wanted = match headers
+        // RFC 9110 §14.2: "GET is the only method for which range handling is defined."
+        let range = headers
             .get(RANGE)
-            .filter(|_| honor_range && method == Method::GET)
-        {
-            Some(value) => range::parse_range(value.as_bytes(), len),
-            None => RangeRequest::Whole,
-        };
-        let slice = match wanted {
-            RangeRequest::Whole => ByteRange { start: 0, end: len },
+            .filter(|_| honor_range && method == Method::GET);
+        let wanted = range.map_or(RangeRequest::Whole, |value| {
+            range::parse_range(value.as_bytes(), len)
+        });
+        let (start, end) = match wanted {
+            RangeRequest::Whole => (0, len),
             RangeRequest::Partial(slice) => {
                 *response.status_mut() = StatusCode::PARTIAL_CONTENT;
                 insert(
@@ -275,22 +258,44 @@ impl SendFile {
                     CONTENT_RANGE,
                     &slice.content_range(len),
                 );
-                slice
+                (slice.start, slice.end)
             }
             RangeRequest::Unsatisfiable => return Ok(unsatisfiable(response, len)),
         };
-        response
-            .headers_mut()
-            .insert(CONTENT_LENGTH, HeaderValue::from(slice.end - slice.start));
-        if method != Method::HEAD && slice.end > slice.start {
-            if slice.start > 0 {
-                file.seek(io::SeekFrom::Start(slice.start))
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_LENGTH, HeaderValue::from(end - start));
+        if method != Method::HEAD && end > start {
+            if start > 0 {
+                file.seek(io::SeekFrom::Start(start))
                     .await
                     .map_err(|error| open_error(&path, &error))?;
             }
-            *response.body_mut() = Body::new(FileBody::new(file, slice.end - slice.start));
+            *response.body_mut() = Body::new(FileBody::new(file, end - start));
         }
         Ok(response)
+    }
+
+    /// Opens the file (checking an untrusted path first): its real path, the open file,
+    /// and its metadata; `404` unless it is a regular file.
+    async fn open(&self) -> Result<(PathBuf, tokio::fs::File, std::fs::Metadata), HttpError> {
+        let path = match &self.directory {
+            Some(directory) => {
+                let untrusted = self.path.to_str().unwrap_or_default();
+                resolve_in_directory(directory, untrusted).await?
+            }
+            None => self.path.clone(),
+        };
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|error| open_error(&path, &error))?;
+        let metadata = file
+            .metadata()
+            .await
+            .map_err(|error| open_error(&path, &error))?;
+        if !metadata.is_file() {
+            return Err(HttpError::new(StatusCode::NOT_FOUND, "not found"));
+        }
+        Ok((path, file, metadata))
     }
 
     /// `ETag`, `Last-Modified`, `Cache-Control`, `Expires`: what a `304` repeats too.

@@ -56,7 +56,10 @@ fn plan_for(method: Method, accept: Option<&str>) -> Option<Plan> {
     state.insert(Compression::default());
     let mut headers = HeaderMap::new();
     if let Some(accept) = accept {
-        headers.insert(ACCEPT_ENCODING, HeaderValue::from_str(accept).expect("valid in this test"));
+        headers.insert(
+            ACCEPT_ENCODING,
+            HeaderValue::from_str(accept).expect("valid in this test"),
+        );
     }
     plan(&state, &method, &headers)
 }
@@ -88,7 +91,10 @@ fn which_responses_are_compressed() {
     already
         .headers_mut()
         .insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
-    assert_eq!(encoded(&compress_response(gzip(), already)).expect("valid in this test"), "br");
+    assert_eq!(
+        encoded(&compress_response(gzip(), already)).expect("valid in this test"),
+        "br"
+    );
     let partial = (StatusCode::PARTIAL_CONTENT, "a".repeat(5000)).into_response();
     assert_eq!(encoded(&compress_response(gzip(), partial)), None);
     let error = (StatusCode::NOT_FOUND, "a".repeat(5000)).into_response();
@@ -145,7 +151,11 @@ async fn head_answers_have_the_headers_and_no_body() {
     let response = compress_response(plan_for(Method::HEAD, Some("gzip")), response);
     assert_eq!(response.headers()[CONTENT_ENCODING], "gzip");
     assert_eq!(response.headers().get(CONTENT_LENGTH), None);
-    let body = response.into_body().to_bytes(usize::MAX).await.expect("valid in this test");
+    let body = response
+        .into_body()
+        .to_bytes(usize::MAX)
+        .await
+        .expect("valid in this test");
     assert!(body.is_empty());
 }
 
@@ -195,7 +205,9 @@ async fn streamed_bodies_decode_chunk_by_chunk() {
 #[tokio::test]
 async fn a_flushed_prefix_decodes_before_the_stream_ends() {
     let mut encoder = Encoder::new(Coding::Gzip, &Compression::default());
-    let first = encoder.write_and_flush(b"hello ").expect("valid in this test");
+    let first = encoder
+        .write_and_flush(b"hello ")
+        .expect("valid in this test");
     let mut decoder = flate2::write::GzDecoder::new(Vec::new());
     std::io::Write::write_all(&mut decoder, &first).expect("valid in this test");
     std::io::Write::flush(&mut decoder).expect("valid in this test");

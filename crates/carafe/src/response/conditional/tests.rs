@@ -115,7 +115,10 @@ fn without_validators_nothing_matches() {
     let decision = evaluate(&Method::GET, &headers, &Validators::default());
     assert_eq!(decision, WHOLE);
     headers.remove("if-none-match");
-    headers.insert("if-modified-since", MODIFIED.parse().expect("valid in this test"));
+    headers.insert(
+        "if-modified-since",
+        MODIFIED.parse().expect("valid in this test"),
+    );
     assert_eq!(
         evaluate(&Method::GET, &headers, &Validators::default()),
         WHOLE
