@@ -41,7 +41,9 @@ mod sse;
 mod static_files;
 mod stream;
 
-pub use self::compress::{compress_response, negotiate, plan, Coding, Compress, Compression, Plan};
+pub use self::compress::{
+    compress_response, compression_plan, negotiate, Coding, Compress, Compression, CompressionPlan,
+};
 pub use self::file::{content_disposition, guess_mimetype, send_file, SendFile, CHUNK_SIZE};
 pub use self::redirect::Redirect;
 pub use self::sse::{Event, KeepAlive, Sse};

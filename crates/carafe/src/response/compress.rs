@@ -1,31 +1,11 @@
 //! Opt-in response compression: what Flask apps get from Flask-Compress.
 //!
 //! [`App::compress`] stores a [`Compression`] in the app's state; the app then calls
-//! [`plan`] with the request's head before the handler runs, and [`compress_response`]
-//! on the handler's response. [`Compress`] does the same around any
+//! [`compression_plan`] with the request's head before the handler runs, and
+//! [`compress_response`] on the handler's response. [`Compress`] does the same around any
 //! [`Application`](carafe_serve::Application).
 //!
-//! The rules:
-//!
-//! - The coding comes from `Accept-Encoding` ([`negotiate`]): brotli (`br`) or gzip,
-//!   whichever has the higher q-value, brotli on a tie; `*` stands for codings not
-//!   listed; `q=0` refuses. A request without `Accept-Encoding` gets no compression, and
-//!   one that refuses `identity` but accepts nothing carafe speaks gets identity anyway
-//!   (RFC 9110 §12.5.3 allows it, and it beats a `406`).
-//! - Only text-like types are compressed: `text/*` (but not `text/event-stream`, whose
-//!   events must not wait in a compressor), JSON, JavaScript, XML and SVG, and only
-//!   bodies of at least [`Compression::min_size`] bytes when their size is known.
-//! - Never compressed: responses that already have a `Content-Encoding`, a
-//!   `Content-Range`, or `Cache-Control: no-transform`; statuses other than `2xx`
-//!   except `206` (which slices the identity bytes), and `204`.
-//! - Every response of a compressible type gets `Vary: Accept-Encoding`, compressed or
-//!   not, so caches keep the variants apart, and so does every `304`. A compressed response loses its
-//!   `Content-Length` (it is sent chunked) and `Accept-Ranges`, and its `ETag` becomes
-//!   weak (`W/"..."`): the bytes differ from the identity ones, but `If-None-Match`
-//!   (weak comparison) still revalidates, while `If-Range` (strong) falls back to `200`.
-//! - Bodies are compressed as they stream: each chunk the handler produces is compressed
-//!   and flushed at once, so a streamed response stays a stream.
-//! - The answer to `HEAD` carries the headers a `GET` would get, without a body.
+//! The rules are documented on [`Compression`].
 
 use std::future::Future;
 use std::io::{self, Write as _};
@@ -45,7 +25,28 @@ use super::conditional::ETag;
 use crate::app::App;
 use crate::state::StateMap;
 
-/// Compression settings; see the [module](self) for what is compressed.
+/// Compression settings, and what is compressed:
+///
+/// - The coding comes from `Accept-Encoding` ([`negotiate`]): brotli (`br`) or gzip,
+///   whichever has the higher q-value, brotli on a tie; `*` stands for codings not
+///   listed; `q=0` refuses. A request without `Accept-Encoding` gets no compression, and
+///   one that refuses `identity` but accepts nothing carafe speaks gets identity anyway
+///   (RFC 9110 §12.5.3 allows it, and it beats a `406`).
+/// - Only text-like types are compressed: `text/*` (but not `text/event-stream`, whose
+///   events must not wait in a compressor), JSON, JavaScript, XML and SVG, and only
+///   bodies of at least [`Compression::min_size`] bytes when their size is known.
+/// - Never compressed: responses that already have a `Content-Encoding`, a
+///   `Content-Range`, or `Cache-Control: no-transform`; statuses other than `2xx`
+///   except `206` (which slices the identity bytes), and `204`.
+/// - Every response of a compressible type gets `Vary: Accept-Encoding`, compressed or
+///   not, so caches keep the variants apart, and so does every `304`. A compressed
+///   response loses its `Content-Length` (it is sent chunked) and `Accept-Ranges`, and
+///   its `ETag` becomes weak (`W/"..."`): the bytes differ from the identity ones, but
+///   `If-None-Match` (weak comparison) still revalidates, while `If-Range` (strong)
+///   falls back to `200`.
+/// - Bodies are compressed as they stream: each chunk the handler produces is compressed
+///   and flushed at once, so a streamed response stays a stream.
+/// - The answer to `HEAD` carries the headers a `GET` would get, without a body.
 ///
 /// ```
 /// use carafe::response::Compression;
@@ -264,8 +265,9 @@ fn parse_qvalue(value: &[u8]) -> Option<u16> {
 
 /// What [`compress_response`] needs to know about the request, taken before the handler
 /// consumes it.
+/// Made by [`compression_plan`]; see [`compress_response`] for an example.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Plan {
+pub struct CompressionPlan {
     /// The app's settings.
     settings: Compression,
     /// The negotiated coding; `None` still adds `Vary`.
@@ -279,12 +281,27 @@ pub struct Plan {
 ///
 /// The app calls it in `dispatch_request` before the handler, and hands the result to
 /// [`compress_response`] after the response finishers ran.
-pub fn plan(state: &StateMap, method: &Method, headers: &HeaderMap) -> Option<Plan> {
+///
+/// ```
+/// use carafe::response::{compression_plan, Compression};
+/// use carafe::StateMap;
+/// use http::{HeaderMap, Method};
+///
+/// let mut state = StateMap::default();
+/// assert!(compression_plan(&state, &Method::GET, &HeaderMap::new()).is_none());
+/// state.insert(Compression::default());
+/// assert!(compression_plan(&state, &Method::GET, &HeaderMap::new()).is_some());
+/// ```
+pub fn compression_plan(
+    state: &StateMap,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Option<CompressionPlan> {
     let settings = *state.get::<Compression>()?;
     Some(plan_with(settings, method, headers))
 }
 
-fn plan_with(settings: Compression, method: &Method, headers: &HeaderMap) -> Plan {
+fn plan_with(settings: Compression, method: &Method, headers: &HeaderMap) -> CompressionPlan {
     let mut accepted = Vec::new();
     for value in headers.get_all(ACCEPT_ENCODING) {
         accepted.extend_from_slice(value.as_bytes());
@@ -294,17 +311,17 @@ fn plan_with(settings: Compression, method: &Method, headers: &HeaderMap) -> Pla
         true => negotiate(&accepted, &settings),
         false => None,
     };
-    Plan {
+    CompressionPlan {
         settings,
         coding,
         head: method == Method::HEAD,
     }
 }
 
-/// Compresses `response` as `plan` says (see the [module](self) for the rules).
+/// Compresses `response` as `plan` says (see [`Compression`] for the rules).
 ///
 /// ```
-/// use carafe::response::{compress_response, plan, Compression};
+/// use carafe::response::{compress_response, compression_plan, Compression};
 /// use carafe::{IntoResponse, StateMap};
 /// use http::{HeaderMap, Method};
 ///
@@ -312,12 +329,12 @@ fn plan_with(settings: Compression, method: &Method, headers: &HeaderMap) -> Pla
 /// state.insert(Compression::default());
 /// let mut headers = HeaderMap::new();
 /// headers.insert("accept-encoding", "gzip".parse().unwrap());
-/// let plan = plan(&state, &Method::GET, &headers);
+/// let plan = compression_plan(&state, &Method::GET, &headers);
 /// let response = compress_response(plan, "x".repeat(2000).into_response());
 /// assert_eq!(response.headers()["content-encoding"], "gzip");
 /// assert_eq!(response.headers()["vary"], "accept-encoding");
 /// ```
-pub fn compress_response(plan: Option<Plan>, mut response: Response) -> Response {
+pub fn compress_response(plan: Option<CompressionPlan>, mut response: Response) -> Response {
     let Some(plan) = plan else {
         return response;
     };
@@ -571,7 +588,7 @@ impl http_body::Body for CompressedBody {
     }
 }
 
-/// Compresses the responses of any [`Application`], by the rules of the [module](self):
+/// Compresses the responses of any [`Application`], by the rules of [`Compression`]:
 /// for an app served without [`App`], or to compress what a whole app answers
 /// (including its error pages) from outside.
 ///

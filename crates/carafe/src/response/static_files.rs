@@ -55,7 +55,7 @@ pub fn safe_join(directory: &Path, path: &str) -> Option<PathBuf> {
 }
 
 /// Sends the file at the untrusted relative `path` inside `directory` (Flask's
-/// `send_from_directory`); finish it like [`send_file`]'s builder. The answer is `404`
+/// `send_from_directory`); finish it like [`send_file`](super::send_file)'s builder. The answer is `404`
 /// when the path could escape the folder (by its text or through a symbolic link), does
 /// not exist, or is not a regular file.
 ///

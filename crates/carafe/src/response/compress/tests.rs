@@ -51,7 +51,7 @@ fn negotiation_follows_q_values() {
     assert_eq!(negotiate(b"br", &gzip_only), None);
 }
 
-fn plan_for(method: Method, accept: Option<&str>) -> Option<Plan> {
+fn plan_for(method: Method, accept: Option<&str>) -> Option<CompressionPlan> {
     let mut state = StateMap::default();
     state.insert(Compression::default());
     let mut headers = HeaderMap::new();
@@ -61,7 +61,7 @@ fn plan_for(method: Method, accept: Option<&str>) -> Option<Plan> {
             HeaderValue::from_str(accept).expect("valid in this test"),
         );
     }
-    plan(&state, &method, &headers)
+    compression_plan(&state, &method, &headers)
 }
 
 fn text(len: usize) -> Response {
@@ -71,7 +71,10 @@ fn text(len: usize) -> Response {
 #[test]
 fn no_settings_means_no_plan() {
     let state = StateMap::default();
-    assert_eq!(plan(&state, &Method::GET, &HeaderMap::new()), None);
+    assert_eq!(
+        compression_plan(&state, &Method::GET, &HeaderMap::new()),
+        None
+    );
 }
 
 #[test]
