@@ -2,8 +2,8 @@
 //! static folder, with Werkzeug's `safe_join` made stricter.
 //!
 //! A client-chosen path is checked twice before a file is opened: by its text
-//! ([`safe_join`]: no `..` segment, no absolute path, no backslash, no NUL, no drive
-//! letter), and by where it really leads (the joined path is canonicalized and must stay
+//! ([`safe_join`]: no `..` segment, no absolute path, no backslash, no NUL, on Windows
+//! no drive letter), and by where it really leads (the joined path is canonicalized and must stay
 //! inside the canonical folder, so a symbolic link pointing out of the folder is refused).
 //! Every refusal is a plain `404`, indistinguishable from a missing file.
 
@@ -25,8 +25,8 @@ pub const STATIC_RULE: &str = "/static/<path:filename>";
 /// it (Werkzeug's `safe_join`). The check is on the text only; symbolic links are checked
 /// by [`send_from_directory`].
 ///
-/// Refused: empty paths, absolute paths, `..` segments, backslashes, NUL bytes, and `:`
-/// (a Windows drive or stream).
+/// Refused: empty paths, absolute paths, `..` segments, backslashes, NUL bytes, and on
+/// Windows `:` (a drive or a stream).
 ///
 /// ```
 /// use carafe::response::safe_join;
@@ -38,9 +38,12 @@ pub const STATIC_RULE: &str = "/static/<path:filename>";
 /// assert_eq!(safe_join(Path::new("static"), "a\\..\\b"), None);
 /// ```
 pub fn safe_join(directory: &Path, path: &str) -> Option<PathBuf> {
+    // `:` names a drive (`C:x`) or a stream (`file::$DATA`) only on Windows; elsewhere
+    // it is an ordinary character of file names such as `12:30.log`.
     let refused = path.is_empty()
         || path.starts_with('/')
-        || path.contains(['\\', '\0', ':'])
+        || path.contains(['\\', '\0'])
+        || (cfg!(windows) && path.contains(':'))
         || path.split('/').any(|segment| segment == "..");
     if refused {
         return None;
@@ -176,9 +179,7 @@ mod tests {
             "a\\..\\..\\x",
             "..\\x",
             "a\0b",
-            "C:/Windows/win.ini",
-            "c:x",
-            "file::$DATA",
+            "C:\\Windows\\win.ini",
         ];
         for path in refused {
             assert_eq!(safe_join(root, path), None, "{path:?}");
@@ -192,6 +193,7 @@ mod tests {
             ("a..", "/srv/static/a.."),
             ("...", "/srv/static/..."),
             ("%2e%2e", "/srv/static/%2e%2e"),
+            ("12:30.log", "/srv/static/12:30.log"),
         ];
         for (path, joined) in allowed {
             assert_eq!(
