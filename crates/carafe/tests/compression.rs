@@ -329,3 +329,55 @@ async fn app_compress_stores_the_settings_for_the_dispatch() {
         Some(&Compression::default().min_size(10))
     );
 }
+
+#[path = "../../../fuzz/oracle/conditional.rs"]
+mod conditional_oracle;
+
+#[test]
+fn the_conditional_fuzz_corpus_passes_the_oracle() {
+    let dir =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/conditional");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/conditional") {
+        let path = entry.expect("a corpus entry").path();
+        conditional_oracle::check(&std::fs::read(&path).expect("a corpus file"));
+        seen += 1;
+    }
+    assert!(seen >= 10, "only {seen} seeds in {dir:?}");
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::conditional_oracle;
+
+    /// Near-valid tag lists and `Accept-Encoding` values.
+    fn header_value() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("\"".to_owned()),
+            Just("W/".to_owned()),
+            Just(",".to_owned()),
+            Just(" ".to_owned()),
+            Just("*".to_owned()),
+            Just(";q=".to_owned()),
+            Just("gzip".to_owned()),
+            Just("br".to_owned()),
+            Just("identity".to_owned()),
+            "[01]\\.[0-9]{0,4}",
+            "[ -~]{0,3}",
+        ];
+        prop::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn header_parsers_never_panic(value in header_value()) {
+            conditional_oracle::check(value.as_bytes());
+        }
+
+        #[test]
+        fn header_parsers_never_panic_on_bytes(input in prop::collection::vec(any::<u8>(), 0..48)) {
+            conditional_oracle::check(&input);
+        }
+    }
+}
