@@ -447,6 +447,46 @@ mod tests {
         );
     }
 
+    /// The body's next chunk as text, or `None` at its end.
+    async fn next_chunk(body: &mut Body) -> Option<String> {
+        let chunk = body.chunk().await?.ok()?;
+        Some(String::from_utf8_lossy(&chunk).into_owned())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn keep_alive_comments_fill_only_the_quiet_gaps() {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel::<Event>();
+        let events = EventsFrom(receiver);
+        let keep_alive = KeepAlive::default().interval(Duration::from_secs(10));
+        let mut body = Sse::new(events)
+            .keep_alive(keep_alive)
+            .into_response()
+            .into_body();
+        let start = Instant::now();
+        assert_eq!(next_chunk(&mut body).await.as_deref(), Some(":\n\n"));
+        assert_eq!(start.elapsed(), Duration::from_secs(10));
+        tokio::time::advance(Duration::from_secs(7)).await;
+        let _ = sender.send(Event::default().data("x"));
+        assert_eq!(next_chunk(&mut body).await.as_deref(), Some("data: x\n\n"));
+        // The event restarted the timer: the next comment comes 10 s after it, not 3 s.
+        let event_at = Instant::now();
+        assert_eq!(next_chunk(&mut body).await.as_deref(), Some(":\n\n"));
+        assert_eq!(event_at.elapsed(), Duration::from_secs(10));
+        drop(sender);
+        assert_eq!(next_chunk(&mut body).await, None);
+    }
+
+    /// A channel's events as a stream.
+    struct EventsFrom(tokio::sync::mpsc::UnboundedReceiver<Event>);
+
+    impl Stream for EventsFrom {
+        type Item = Event;
+
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+            self.0.poll_recv(cx)
+        }
+    }
+
     #[test]
     fn keep_alive_text_is_a_comment() {
         assert_eq!(KeepAlive::default().text("a\nb").comment, ": a\n: b\n\n");
