@@ -9,6 +9,7 @@
 //! | [`extract`] | `request` | extractors and [`RequestParts`] |
 //! | [`extract`]: `form.rs`, `multipart/`, `cookies.rs`, `headers.rs`, `client.rs` | `request.form`, `request.files`, `request.cookies`, `set_cookie`, `request.headers`, `remote_addr`, `ProxyFix` | request data: [`Form`], [`Multipart`], [`MultipartForm`], [`Cookies`], [`SetCookie`], [`ClientAddr`] |
 //! | [`IntoResponse`] (`response.rs`), [`Json`] (`json.rs`) | `make_response`, `jsonify` | responses |
+//! | [`response`] (`response/`) | `redirect`, `send_file`, `send_from_directory`, streaming, Flask-Compress | redirects, streams, server-sent events, files, the static folder, compression |
 //! | [`HttpError`], [`Error`] (`error.rs`) | `HTTPException` | errors and their answers |
 //! | [`Handler`] (`handler.rs`) | view functions | handler traits, type erasure |
 //! | [`cli`], [`Run`] (`run.rs`) | `flask run`, `app.run` | serving from the command line |
@@ -23,7 +24,7 @@ mod error;
 pub mod extract;
 mod handler;
 mod json;
-mod response;
+pub mod response;
 pub mod routing;
 mod run;
 mod scope;
@@ -38,7 +39,7 @@ pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
 pub use handler::Handler;
 pub use http::{self, StatusCode};
 pub use json::Json;
-pub use response::{Html, IntoResponse};
+pub use response::{Html, IntoResponse, Redirect, Streaming};
 pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
 pub use run::Run;
 pub use scope::after_this_request;

@@ -9,6 +9,17 @@
 //! Text answers carry `content-type: text/plain; charset=utf-8`. Flask's default is
 //! `text/html`; carafe says `text/plain` unless you return [`Html`], because a string is
 //! not markup.
+//!
+//! | submodule | Flask / Werkzeug | owns |
+//! |---|---|---|
+//! | [`Redirect`] (`redirect.rs`) | `redirect` | `302`/`303`/`307`/`308` with a safe `Location` |
+//! | [`Streaming`] (`stream.rs`) | `Response(generator)`, `stream_with_context` | streamed bodies |
+//! | [`Sse`], [`Event`], [`KeepAlive`] (`sse.rs`) | hand-written `text/event-stream` | server-sent events |
+//! | [`send_file`] (`file.rs`) | `send_file` | files with `ETag`, `Last-Modified`, `304`, `206`, `416`, read in chunks |
+//! | [`send_from_directory`], [`App::static_folder`](crate::App::static_folder) (`static_files.rs`) | `send_from_directory`, `safe_join`, the static route | untrusted paths, the static folder |
+//! | [`range`] | `werkzeug.http.parse_range_header` | the `Range` header (sans-IO) |
+//! | [`conditional`] | `werkzeug.http.is_resource_modified` | entity tags and preconditions (sans-IO) |
+//! | [`Compression`] (`compress.rs`) | Flask-Compress | gzip and brotli for text responses |
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -20,6 +31,26 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use crate::error::HttpError;
+
+mod compress;
+pub mod conditional;
+mod file;
+pub mod range;
+mod redirect;
+mod sse;
+mod static_files;
+mod stream;
+
+pub use self::compress::{
+    compress_response, compression_plan, negotiate, Coding, Compress, Compression, CompressionPlan,
+};
+pub use self::file::{content_disposition, guess_mimetype, send_file, SendFile, CHUNK_SIZE};
+pub use self::redirect::Redirect;
+pub use self::sse::{Event, KeepAlive, Sse};
+pub use self::static_files::{
+    default_static_folder, safe_join, send_from_directory, static_handler, STATIC_RULE,
+};
+pub use self::stream::Streaming;
 
 /// Something a handler can return: it becomes the response.
 ///
@@ -139,6 +170,31 @@ impl IntoResponse for Vec<u8> {
 impl IntoResponse for () {
     fn into_response(self) -> Response {
         Response::new(Body::empty())
+    }
+}
+
+/// Bytes, as `application/octet-stream`.
+impl IntoResponse for &'static [u8] {
+    fn into_response(self) -> Response {
+        Bytes::from_static(self).into_response()
+    }
+}
+
+/// `T`'s response, or `404 Not Found` for `None` (a missing row, a missing file).
+///
+/// ```
+/// use carafe::IntoResponse;
+///
+/// let missing: Option<String> = None;
+/// assert_eq!(missing.into_response().status(), 404);
+/// assert_eq!(Some("here").into_response().status(), 200);
+/// ```
+impl<T: IntoResponse> IntoResponse for Option<T> {
+    fn into_response(self) -> Response {
+        match self {
+            Some(value) => value.into_response(),
+            None => HttpError::new(StatusCode::NOT_FOUND, "not found").into_response(),
+        }
     }
 }
 
