@@ -14,6 +14,7 @@
 //! | [`after_this_request`] (`scope.rs`) | context locals, `after_this_request` | the request scope: per-request values, response finishers |
 //! | [`Config`] (`config.rs`) | `app.config` | typed settings under Flask's names |
 //! | [`State`], [`StateMap`] (`state.rs`) | `app.config`, `app.extensions` | shared state and features' settings |
+//! | [`session`], [`Session`] | `session`, `flash`, `SecureCookieSessionInterface` | signed-cookie sessions, flash messages |
 
 mod app;
 pub mod cli;
@@ -26,6 +27,7 @@ mod response;
 pub mod routing;
 mod run;
 mod scope;
+pub mod session;
 mod state;
 
 pub use app::App;
@@ -40,6 +42,7 @@ pub use response::{Html, IntoResponse};
 pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
 pub use run::Run;
 pub use scope::after_this_request;
+pub use session::Session;
 pub use state::{State, StateMap};
 
 /// The repository's README, compiled as a doctest so that its example stays true.
