@@ -15,6 +15,7 @@
 //! | [`Config`] (`config.rs`) | `app.config` | typed settings under Flask's names |
 //! | [`State`], [`StateMap`] (`state.rs`) | `app.config`, `app.extensions` | shared state and features' settings |
 //! | [`session`], [`Session`] | `session`, `flash`, `SecureCookieSessionInterface` | signed-cookie sessions, flash messages |
+//! | [`templates`] | `render_template`, `app.jinja_env` | minijinja templates, their folders and globals |
 
 mod app;
 pub mod cli;
@@ -29,6 +30,7 @@ mod run;
 mod scope;
 pub mod session;
 mod state;
+pub mod templates;
 
 pub use app::App;
 pub use carafe_serve::{Body, ConnInfo, Request, Response};
