@@ -47,7 +47,11 @@ pub(super) fn save_session(session: &Session, response: &mut Response) {
         *response = no_secret_key();
         return;
     };
-    let value = cookie::encode(&outcome.data, &SigningKey::derive(secret.as_bytes()), unix_now());
+    let value = cookie::encode(
+        &outcome.data,
+        &SigningKey::derive(secret.as_bytes()),
+        unix_now(),
+    );
     let header = set_cookie(settings, &value, outcome.permanent, SystemTime::now());
     if header.len() > MAX_COOKIE_SIZE {
         tracing::warn!(

@@ -41,18 +41,36 @@ fn config_value(config: &Config) -> Value {
     let known = [
         ("DEBUG", Value::from(config.debug)),
         ("TESTING", Value::from(config.testing)),
-        ("SESSION_COOKIE_NAME", Value::from(&config.session_cookie_name)),
-        ("SESSION_COOKIE_DOMAIN", Value::from(config.session_cookie_domain.clone())),
-        ("SESSION_COOKIE_PATH", Value::from(&config.session_cookie_path)),
-        ("SESSION_COOKIE_HTTPONLY", Value::from(config.session_cookie_httponly)),
-        ("SESSION_COOKIE_SECURE", Value::from(config.session_cookie_secure)),
+        (
+            "SESSION_COOKIE_NAME",
+            Value::from(&config.session_cookie_name),
+        ),
+        (
+            "SESSION_COOKIE_DOMAIN",
+            Value::from(config.session_cookie_domain.clone()),
+        ),
+        (
+            "SESSION_COOKIE_PATH",
+            Value::from(&config.session_cookie_path),
+        ),
+        (
+            "SESSION_COOKIE_HTTPONLY",
+            Value::from(config.session_cookie_httponly),
+        ),
+        (
+            "SESSION_COOKIE_SECURE",
+            Value::from(config.session_cookie_secure),
+        ),
         ("SESSION_COOKIE_SAMESITE", Value::from(same_site)),
         (
             "PERMANENT_SESSION_LIFETIME",
             Value::from(config.permanent_session_lifetime.as_secs()),
         ),
         ("MAX_CONTENT_LENGTH", Value::from(config.max_content_length)),
-        ("TEMPLATES_AUTO_RELOAD", Value::from(config.templates_auto_reload())),
+        (
+            "TEMPLATES_AUTO_RELOAD",
+            Value::from(config.templates_auto_reload()),
+        ),
     ];
     let extra = config
         .extra
@@ -101,7 +119,9 @@ fn url_for(endpoint: &str, kwargs: Kwargs) -> Result<Value, Error> {
 fn resolve_url_for(endpoint: &str, _params: &[(String, String)]) -> Result<String, Error> {
     Err(Error::new(
         ErrorKind::InvalidOperation,
-        format!("url_for({endpoint:?}): this carafe build builds URLs only for 'static' in templates"),
+        format!(
+            "url_for({endpoint:?}): this carafe build builds URLs only for 'static' in templates"
+        ),
     ))
 }
 
@@ -109,7 +129,9 @@ fn resolve_url_for(endpoint: &str, _params: &[(String, String)]) -> Result<Strin
 pub(super) fn request_globals(parts: &RequestParts, session: Session) -> Value {
     let flashes = session.clone();
     let get_flashed = Value::from_function(
-        move |with_categories: Option<bool>, category_filter: Option<Vec<String>>, kwargs: Kwargs| {
+        move |with_categories: Option<bool>,
+              category_filter: Option<Vec<String>>,
+              kwargs: Kwargs| {
             flashed_messages(&flashes, with_categories, category_filter, &kwargs)
         },
     );
@@ -130,7 +152,9 @@ fn flashed_messages(
 ) -> Result<Value, Error> {
     let with_categories = match with_categories {
         Some(flag) => flag,
-        None => kwargs.get::<Option<bool>>("with_categories")?.unwrap_or(false),
+        None => kwargs
+            .get::<Option<bool>>("with_categories")?
+            .unwrap_or(false),
     };
     let filter = match category_filter {
         Some(filter) => filter,
@@ -144,7 +168,10 @@ fn flashed_messages(
     Ok(messages
         .into_iter()
         .map(|flash| match with_categories {
-            true => Value::from(vec![Value::from(flash.category), Value::from(flash.message)]),
+            true => Value::from(vec![
+                Value::from(flash.category),
+                Value::from(flash.message),
+            ]),
             false => Value::from(flash.message),
         })
         .collect())
@@ -156,7 +183,11 @@ fn flashed_messages(
 fn request_value(parts: &RequestParts) -> Value {
     let uri = parts.uri();
     let host = header(parts, "host").unwrap_or_default();
-    let scheme = if request_is_secure(parts) { "https" } else { "http" };
+    let scheme = if request_is_secure(parts) {
+        "https"
+    } else {
+        "http"
+    };
     let query = uri.query().unwrap_or_default();
     let full_path = format!("{}?{query}", uri.path());
     let url = match uri.query() {
@@ -175,7 +206,10 @@ fn request_value(parts: &RequestParts) -> Value {
         ("path", Value::from(uri.path())),
         ("full_path", Value::from(full_path)),
         ("url", Value::from(url)),
-        ("base_url", Value::from(format!("{scheme}://{host}{}", uri.path()))),
+        (
+            "base_url",
+            Value::from(format!("{scheme}://{host}{}", uri.path())),
+        ),
         ("host_url", Value::from(format!("{scheme}://{host}/"))),
         ("scheme", Value::from(scheme)),
         ("host", Value::from(host)),
@@ -214,7 +248,10 @@ impl Object for Headers {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let key = key.as_str()?;
-        let (_, value) = self.0.iter().find(|(name, _)| name.eq_ignore_ascii_case(key))?;
+        let (_, value) = self
+            .0
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(key))?;
         Some(Value::from(value))
     }
 

@@ -92,7 +92,11 @@ impl TemplateSettings {
 fn search_path_loader(
     folders: &[PathBuf],
 ) -> impl Fn(&str) -> Result<Option<TemplateSource>, minijinja::Error> + Send + Sync + 'static {
-    let loaders: Vec<_> = folders.iter().cloned().map(minijinja::path_loader).collect();
+    let loaders: Vec<_> = folders
+        .iter()
+        .cloned()
+        .map(minijinja::path_loader)
+        .collect();
     move |name| {
         for loader in &loaders {
             if let Some(source) = loader(name)? {
@@ -153,7 +157,11 @@ impl Templates {
     /// templates.render("page.html", context! { title => "Home", items => vec![1, 2, 3] })
     /// # }
     /// ```
-    pub fn render(&self, name: &str, context: impl Serialize) -> Result<Html<String>, TemplateError> {
+    pub fn render(
+        &self,
+        name: &str,
+        context: impl Serialize,
+    ) -> Result<Html<String>, TemplateError> {
         let rendered = self
             .env
             .get_template(name)

@@ -61,22 +61,34 @@ fn render(templates: &Templates, name: &str, context: Value) -> String {
 
 #[test]
 fn html_is_escaped_and_text_is_not() {
-    let dir = folder(&[("a.html", "{{ x }}"), ("a.txt", "{{ x }}"), ("a.svg", "{{ x }}")]);
+    let dir = folder(&[
+        ("a.html", "{{ x }}"),
+        ("a.txt", "{{ x }}"),
+        ("a.svg", "{{ x }}"),
+    ]);
     let templates = templates(dir.path(), Config::default(), "/");
     let context = || context! { x => "<script>" };
     assert_eq!(render(&templates, "a.html", context()), "&lt;script&gt;");
     assert_eq!(render(&templates, "a.svg", context()), "&lt;script&gt;");
     assert_eq!(render(&templates, "a.txt", context()), "<script>");
-    let string = templates.render_string("{{ x }}", context()).map(|html| html.0);
+    let string = templates
+        .render_string("{{ x }}", context())
+        .map(|html| html.0);
     assert_eq!(string.ok().as_deref(), Some("&lt;script&gt;"));
 }
 
 #[test]
 fn inheritance_and_includes() {
     let dir = folder(&[
-        ("base.html", "<title>{% block title %}{% endblock %}</title>{% include 'nav.html' %}"),
+        (
+            "base.html",
+            "<title>{% block title %}{% endblock %}</title>{% include 'nav.html' %}",
+        ),
         ("nav.html", "<nav>{{ user }}</nav>"),
-        ("page.html", "{% extends 'base.html' %}{% block title %}Home{% endblock %}"),
+        (
+            "page.html",
+            "{% extends 'base.html' %}{% block title %}Home{% endblock %}",
+        ),
     ]);
     let templates = templates(dir.path(), Config::default(), "/");
     assert_eq!(
@@ -122,11 +134,17 @@ fn session_and_flashes_in_templates() {
 #[test]
 fn url_for_static_and_unknown_endpoints() {
     let dir = folder(&[
-        ("s.txt", "{{ url_for('static', filename='css/site one.css') }}"),
+        (
+            "s.txt",
+            "{{ url_for('static', filename='css/site one.css') }}",
+        ),
         ("u.txt", "{{ url_for('index') }}"),
     ]);
     let templates = templates(dir.path(), Config::default(), "/");
-    assert_eq!(render(&templates, "s.txt", context! {}), "/static/css/site%20one.css");
+    assert_eq!(
+        render(&templates, "s.txt", context! {}),
+        "/static/css/site%20one.css"
+    );
     assert!(render(&templates, "u.txt", context! {}).starts_with("ERROR: "));
 }
 
@@ -137,7 +155,12 @@ fn errors_name_the_template_and_line() {
     let error = templates.render("bad.html", context! {}).err();
     let error = error.unwrap_or_else(|| unreachable!("a syntax error"));
     assert_eq!(error.line(), Some(2));
-    assert!(error.to_string().starts_with("template error in bad.html line 2"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("template error in bad.html line 2"),
+        "{error}"
+    );
     let missing = templates.render("nope.html", context! {}).err();
     assert!(missing.is_some_and(|error| error.is_not_found()));
 }
@@ -148,12 +171,18 @@ fn production_errors_hide_the_details() {
     let production = templates(dir.path(), Config::default(), "/");
     let error = production.render("bad.html", context! {}).err();
     let http = error.map(HttpError::from);
-    assert_eq!(http.as_ref().map(HttpError::message), Some("Internal Server Error"));
+    assert_eq!(
+        http.as_ref().map(HttpError::message),
+        Some("Internal Server Error")
+    );
 
     let mut config = Config::default();
     config.debug = true;
     let debug = templates(dir.path(), config, "/");
-    let error = debug.render("bad.html", context! {}).err().map(HttpError::from);
+    let error = debug
+        .render("bad.html", context! {})
+        .err()
+        .map(HttpError::from);
     assert!(error.is_some_and(|error| error.message().contains("bad.html")));
 }
 
