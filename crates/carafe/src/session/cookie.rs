@@ -20,6 +20,9 @@
 //! The signature is checked (in constant time, against the current key and then each
 //! fallback key) before anything else of the value is decoded. Nothing here touches a
 //! socket or a clock: the caller passes `now`.
+//!
+//! [`SessionSigner`] is public for scripts and tests that read or forge sessions with the
+//! app's key (Flask's `session_interface.get_signing_serializer(app)`).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -31,12 +34,12 @@ use sha2::Sha256;
 type HmacSha256 = hmac::Hmac<Sha256>;
 
 /// The salt of the key derivation: Flask's `SecureCookieSessionInterface.salt`.
-pub(crate) const SALT: &[u8] = b"cookie-session";
+const SALT: &[u8] = b"cookie-session";
 
 /// The longest cookie value the decoder looks at. Browsers keep at most about 4 KiB per
 /// cookie (RFC 6265 §6.1 asks for at least 4096 bytes, name included), so a longer value
 /// was not set by us and is refused before any work.
-pub(crate) const MAX_COOKIE_VALUE: usize = 4096;
+pub const MAX_COOKIE_VALUE: usize = 4096;
 
 /// A derived signing key: the MAC keyed with `HMAC-SHA256(secret, salt)`, ready to clone.
 #[derive(Clone)]
@@ -90,8 +93,16 @@ fn new_mac(key: &[u8]) -> HmacSha256 {
 }
 
 /// Why a cookie value was not accepted; every case means "start an empty session".
+///
+/// ```
+/// use carafe::session::cookie::{DecodeError, SessionSigner};
+///
+/// let signer = SessionSigner::new("k", &[]);
+/// assert_eq!(signer.decode("not a cookie", 0, 60), Err(DecodeError::Malformed));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DecodeError {
+#[non_exhaustive]
+pub enum DecodeError {
     /// Longer than [`MAX_COOKIE_VALUE`].
     Oversize,
     /// Not three dot-separated base64url parts of the right sizes.
@@ -104,6 +115,8 @@ pub(crate) enum DecodeError {
     /// Correctly signed, but not a JSON object (a bug in whoever signed it).
     NotADict,
 }
+
+impl std::error::Error for DecodeError {}
 
 impl std::fmt::Display for DecodeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -119,6 +132,75 @@ impl std::fmt::Display for DecodeError {
 
 /// How far in the future a timestamp may be (clock differences between servers).
 const ALLOWED_CLOCK_SKEW: u64 = 60;
+
+/// Signs and checks session cookie values with an app's keys.
+///
+/// ```
+/// use carafe::session::cookie::SessionSigner;
+///
+/// let signer = SessionSigner::new("current key", &["former key"]);
+/// let mut session = serde_json::Map::new();
+/// session.insert("user".into(), "ada".into());
+/// let now = 1_700_000_000;
+/// let value = signer.encode(&session, now);
+/// assert_eq!(signer.decode(&value, now + 10, 3600), Ok(session));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SessionSigner {
+    /// The current key first (it signs), then the fallbacks (they only verify).
+    keys: Vec<SigningKey>,
+}
+
+impl SessionSigner {
+    /// A signer for `secret_key` that also accepts values signed with any of `fallbacks`
+    /// (Flask's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`).
+    ///
+    /// ```
+    /// let signer = carafe::session::cookie::SessionSigner::new("k", &[] as &[&str]);
+    /// # let _ = signer;
+    /// ```
+    pub fn new<S: AsRef<str>>(secret_key: &str, fallbacks: &[S]) -> SessionSigner {
+        let fallbacks = fallbacks.iter().map(|key| key.as_ref());
+        let keys = std::iter::once(secret_key)
+            .chain(fallbacks)
+            .map(|secret| SigningKey::derive(secret.as_bytes()))
+            .collect();
+        SessionSigner { keys }
+    }
+
+    /// The cookie value for `session`, signed with the current key at `now` (seconds
+    /// since the Unix epoch).
+    ///
+    /// ```
+    /// # let signer = carafe::session::cookie::SessionSigner::new("k", &[] as &[&str]);
+    /// let value = signer.encode(&serde_json::Map::new(), 1_700_000_000);
+    /// assert_eq!(value.split('.').count(), 3);
+    /// ```
+    pub fn encode(&self, session: &Map<String, Value>, now: u64) -> String {
+        match self.keys.first() {
+            Some(key) => encode(session, key, now),
+            None => unreachable!("SessionSigner::new always has the current key"),
+        }
+    }
+
+    /// The session in `value`, if a key signed it at most `max_age` seconds before
+    /// `now`. Never panics, whatever `value` holds.
+    ///
+    /// ```
+    /// # let signer = carafe::session::cookie::SessionSigner::new("k", &[] as &[&str]);
+    /// let value = signer.encode(&serde_json::Map::new(), 100);
+    /// assert!(signer.decode(&value, 100, 60).is_ok());
+    /// assert!(signer.decode(&value, 200, 60).is_err());
+    /// ```
+    pub fn decode(
+        &self,
+        value: &str,
+        now: u64,
+        max_age: u64,
+    ) -> Result<Map<String, Value>, DecodeError> {
+        decode(value, &self.keys, now, max_age)
+    }
+}
 
 /// Encodes `session` signed with `key` at `now` (seconds since the Unix epoch).
 pub(crate) fn encode(session: &Map<String, Value>, key: &SigningKey, now: u64) -> String {
@@ -195,10 +277,14 @@ fn check_age(timestamp: &[u8], now: u64, max_age: u64) -> Result<(), DecodeError
 
 /// The first value of the cookie `name` in `Cookie` header values (RFC 6265 §5.4:
 /// `name=value` pairs separated by `;`). Values that are not UTF-8 are skipped.
-pub(crate) fn find_cookie<'a>(
-    headers: impl IntoIterator<Item = &'a [u8]>,
-    name: &str,
-) -> Option<&'a str> {
+///
+/// ```
+/// use carafe::session::cookie::find_cookie;
+///
+/// let headers: [&[u8]; 1] = [b"theme=dark; session=abc"];
+/// assert_eq!(find_cookie(headers, "session"), Some("abc"));
+/// ```
+pub fn find_cookie<'a>(headers: impl IntoIterator<Item = &'a [u8]>, name: &str) -> Option<&'a str> {
     headers
         .into_iter()
         .filter_map(|header| std::str::from_utf8(header).ok())

@@ -18,7 +18,7 @@
 //!   with it or any of [`Config::secret_key_fallbacks`](crate::Config::secret_key_fallbacks)
 //!   (key rotation). Changing a session without a secret key answers 500 and logs why.
 
-mod cookie;
+pub mod cookie;
 mod flash;
 mod save;
 
@@ -422,11 +422,8 @@ impl CookieSettings {
             tracing::debug!(target: "carafe::session", "no secret key: session cookie ignored");
             return Map::new();
         };
-        let keys: Vec<_> = std::iter::once(secret)
-            .chain(&self.fallbacks)
-            .map(|secret| cookie::SigningKey::derive(secret.as_bytes()))
-            .collect();
-        match cookie::decode(value, &keys, unix_now(), self.lifetime.as_secs()) {
+        let signer = cookie::SessionSigner::new(secret, &self.fallbacks);
+        match signer.decode(value, unix_now(), self.lifetime.as_secs()) {
             Ok(data) => data,
             Err(error) => {
                 tracing::debug!(target: "carafe::session", "session cookie refused: {error}");

@@ -10,7 +10,7 @@ use carafe_serve::Response;
 use http::header::{HeaderValue, SET_COOKIE, VARY};
 use http::StatusCode;
 
-use super::cookie::{self, SigningKey};
+use super::cookie::SessionSigner;
 use super::{unix_now, CookieSettings, Session};
 use crate::config::SameSite;
 use crate::error::HttpError;
@@ -47,11 +47,7 @@ pub(super) fn save_session(session: &Session, response: &mut Response) {
         *response = no_secret_key();
         return;
     };
-    let value = cookie::encode(
-        &outcome.data,
-        &SigningKey::derive(secret.as_bytes()),
-        unix_now(),
-    );
+    let value = SessionSigner::new(secret, &[] as &[&str]).encode(&outcome.data, unix_now());
     let header = set_cookie(settings, &value, outcome.permanent, SystemTime::now());
     if header.len() > MAX_COOKIE_SIZE {
         tracing::warn!(
