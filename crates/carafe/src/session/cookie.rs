@@ -97,7 +97,7 @@ fn new_mac(key: &[u8]) -> HmacSha256 {
 /// ```
 /// use carafe::session::cookie::{DecodeError, SessionSigner};
 ///
-/// let signer = SessionSigner::new("k", &[]);
+/// let signer = SessionSigner::new("k");
 /// assert_eq!(signer.decode("not a cookie", 0, 60), Err(DecodeError::Malformed));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,7 @@ const ALLOWED_CLOCK_SKEW: u64 = 60;
 /// ```
 /// use carafe::session::cookie::SessionSigner;
 ///
-/// let signer = SessionSigner::new("current key", &["former key"]);
+/// let signer = SessionSigner::with_fallbacks("current key", &["former key"]);
 /// let mut session = serde_json::Map::new();
 /// session.insert("user".into(), "ada".into());
 /// let now = 1_700_000_000;
@@ -152,14 +152,28 @@ pub struct SessionSigner {
 }
 
 impl SessionSigner {
+    /// A signer for `secret_key` alone (Flask's `SECRET_KEY`).
+    ///
+    /// ```
+    /// let signer = carafe::session::cookie::SessionSigner::new("k");
+    /// # let _ = signer;
+    /// ```
+    pub fn new(secret_key: &str) -> SessionSigner {
+        SessionSigner::with_fallbacks::<&str>(secret_key, &[])
+    }
+
     /// A signer for `secret_key` that also accepts values signed with any of `fallbacks`
     /// (Flask's `SECRET_KEY` and `SECRET_KEY_FALLBACKS`).
     ///
     /// ```
-    /// let signer = carafe::session::cookie::SessionSigner::new("k", &[] as &[&str]);
-    /// # let _ = signer;
+    /// use carafe::session::cookie::SessionSigner;
+    ///
+    /// let old = SessionSigner::new("old key");
+    /// let value = old.encode(&serde_json::Map::new(), 100);
+    /// let rotated = SessionSigner::with_fallbacks("new key", &["old key"]);
+    /// assert!(rotated.decode(&value, 100, 60).is_ok());
     /// ```
-    pub fn new<S: AsRef<str>>(secret_key: &str, fallbacks: &[S]) -> SessionSigner {
+    pub fn with_fallbacks<S: AsRef<str>>(secret_key: &str, fallbacks: &[S]) -> SessionSigner {
         let fallbacks = fallbacks.iter().map(|key| key.as_ref());
         let keys = std::iter::once(secret_key)
             .chain(fallbacks)
@@ -172,7 +186,7 @@ impl SessionSigner {
     /// since the Unix epoch).
     ///
     /// ```
-    /// # let signer = carafe::session::cookie::SessionSigner::new("k", &[] as &[&str]);
+    /// # let signer = carafe::session::cookie::SessionSigner::new("k");
     /// let value = signer.encode(&serde_json::Map::new(), 1_700_000_000);
     /// assert_eq!(value.split('.').count(), 3);
     /// ```
@@ -187,7 +201,7 @@ impl SessionSigner {
     /// `now`. Never panics, whatever `value` holds.
     ///
     /// ```
-    /// # let signer = carafe::session::cookie::SessionSigner::new("k", &[] as &[&str]);
+    /// # let signer = carafe::session::cookie::SessionSigner::new("k");
     /// let value = signer.encode(&serde_json::Map::new(), 100);
     /// assert!(signer.decode(&value, 100, 60).is_ok());
     /// assert!(signer.decode(&value, 200, 60).is_err());

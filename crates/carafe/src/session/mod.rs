@@ -422,7 +422,7 @@ impl CookieSettings {
             tracing::debug!(target: "carafe::session", "no secret key: session cookie ignored");
             return Map::new();
         };
-        let signer = cookie::SessionSigner::new(secret, &self.fallbacks);
+        let signer = cookie::SessionSigner::with_fallbacks(secret, &self.fallbacks);
         match signer.decode(value, unix_now(), self.lifetime.as_secs()) {
             Ok(data) => data,
             Err(error) => {

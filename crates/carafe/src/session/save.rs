@@ -47,7 +47,7 @@ pub(super) fn save_session(session: &Session, response: &mut Response) {
         *response = no_secret_key();
         return;
     };
-    let value = SessionSigner::new(secret, &[] as &[&str]).encode(&outcome.data, unix_now());
+    let value = SessionSigner::new(secret).encode(&outcome.data, unix_now());
     let header = set_cookie(settings, &value, outcome.permanent, SystemTime::now());
     if header.len() > MAX_COOKIE_SIZE {
         tracing::warn!(

@@ -23,9 +23,10 @@ fn parts(config: crate::Config, cookie: Option<&str>) -> RequestParts {
 }
 
 fn keyed(secret: &str) -> crate::Config {
-    let mut config = crate::Config::default();
-    config.secret_key = Some(secret.to_owned());
-    config
+    crate::Config {
+        secret_key: Some(secret.to_owned()),
+        ..crate::Config::default()
+    }
 }
 
 /// The `Set-Cookie` headers after saving `session` into an empty response.

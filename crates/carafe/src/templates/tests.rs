@@ -105,8 +105,10 @@ fn request_and_config_globals() {
          {{ request.headers['User-Agent'] }} [{{ request.headers.cookie }}] \
          {{ config.SESSION_COOKIE_NAME }} [{{ config.SECRET_KEY }}]",
     )]);
-    let mut config = Config::default();
-    config.secret_key = Some("hunter2".into());
+    let config = Config {
+        secret_key: Some("hunter2".into()),
+        ..Config::default()
+    };
     let templates = templates(dir.path(), config, "/search?q=tea&q=coffee");
     assert_eq!(
         render(&templates, "r.txt", context! {}),
@@ -176,8 +178,10 @@ fn production_errors_hide_the_details() {
         Some("Internal Server Error")
     );
 
-    let mut config = Config::default();
-    config.debug = true;
+    let config = Config {
+        debug: true,
+        ..Config::default()
+    };
     let debug = templates(dir.path(), config, "/");
     let error = debug
         .render("bad.html", context! {})
@@ -190,8 +194,10 @@ fn production_errors_hide_the_details() {
 fn extra_search_paths_come_after_the_app_folder() {
     let app = folder(&[("a.txt", "app")]);
     let blueprint = folder(&[("a.txt", "blueprint"), ("b.txt", "only blueprint")]);
-    let mut settings = TemplateSettings::default();
-    settings.folders = vec![app.path().to_path_buf(), blueprint.path().to_path_buf()];
+    let settings = TemplateSettings {
+        folders: vec![app.path().to_path_buf(), blueprint.path().to_path_buf()],
+        ..TemplateSettings::default()
+    };
     let env = settings.build(&Config::default());
     let render = |name| env.get_template(name).and_then(|t| t.render(())).ok();
     assert_eq!(render("a.txt").as_deref(), Some("app"));
