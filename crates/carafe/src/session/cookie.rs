@@ -24,6 +24,8 @@
 //! [`SessionSigner`] is public for scripts and tests that read or forge sessions with the
 //! app's key (Flask's `session_interface.get_signing_serializer(app)`).
 
+use std::sync::{Mutex, PoisonError};
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
@@ -61,6 +63,24 @@ impl SigningKey {
         SigningKey {
             mac: new_mac(&derived),
         }
+    }
+
+    /// The signing key of `secret`, derived once per process: an app has one secret and
+    /// a few fallbacks, and deriving costs four SHA-256 blocks per key per request.
+    fn cached(secret: &str) -> SigningKey {
+        /// Derived keys by secret; a few entries, replaced in order once full.
+        static DERIVED: Mutex<Vec<(String, SigningKey)>> = Mutex::new(Vec::new());
+        const KEPT: usize = 8;
+        let mut derived = DERIVED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, key)) = derived.iter().find(|(known, _)| known == secret) {
+            return key.clone();
+        }
+        let key = SigningKey::derive(secret.as_bytes());
+        if derived.len() == KEPT {
+            derived.remove(0);
+        }
+        derived.push((secret.to_owned(), key.clone()));
+        key
     }
 
     /// The MAC of `message`.
@@ -177,7 +197,7 @@ impl SessionSigner {
         let fallbacks = fallbacks.iter().map(|key| key.as_ref());
         let keys = std::iter::once(secret_key)
             .chain(fallbacks)
-            .map(|secret| SigningKey::derive(secret.as_bytes()))
+            .map(SigningKey::cached)
             .collect();
         SessionSigner { keys }
     }

@@ -200,3 +200,35 @@ fn secure_follows_config_then_scheme_then_trusted_proxy() {
     assert!(!forwarded(false));
     assert!(forwarded(true));
 }
+
+/// Run under `valgrind --tool=callgrind` with `PROBE_N` = 0 and 2000 to count the
+/// instructions one request spends on a session: `PROBE_KIND=read` (decode a cookie) or
+/// `write` (decode, change, encode and save), against `parts` (the test's own request).
+#[test]
+#[ignore]
+fn instruction_probe() {
+    let n: usize = std::env::var("PROBE_N")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let kind = std::env::var("PROBE_KIND").unwrap_or_default();
+    let write = kind == "write";
+    let config = keyed("k");
+    let first = Session::of(&mut parts(config.clone(), None));
+    first.insert("user", "ada");
+    let (_, cookies, _) = saved(&first);
+    let cookie = format!("session={}", cookie_value(&cookies[0]));
+    for _ in 0..n {
+        let mut parts = parts(config.clone(), Some(&cookie));
+        if kind == "parts" {
+            std::hint::black_box(&mut parts);
+            continue;
+        }
+        let session = Session::of(&mut parts);
+        assert!(session.contains("user"));
+        if write {
+            session.insert("n", 1);
+            std::hint::black_box(saved(&session));
+        }
+    }
+}
