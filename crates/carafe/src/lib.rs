@@ -16,6 +16,8 @@
 //! | [`after_this_request`] (`scope.rs`) | context locals, `after_this_request` | the request scope: per-request values, response finishers |
 //! | [`Config`] (`config.rs`) | `app.config` | typed settings under Flask's names |
 //! | [`State`], [`StateMap`] (`state.rs`) | `app.config`, `app.extensions` | shared state and features' settings |
+//! | [`session`], [`Session`] | `session`, `flash`, `SecureCookieSessionInterface` | signed-cookie sessions, flash messages |
+//! | [`templates`] | `render_template`, `app.jinja_env` | minijinja templates, their folders and globals |
 
 mod app;
 pub mod cli;
@@ -28,7 +30,9 @@ pub mod response;
 pub mod routing;
 mod run;
 mod scope;
+pub mod session;
 mod state;
+pub mod templates;
 
 pub use app::App;
 pub use carafe_serve::{Body, ConnInfo, Request, Response};
@@ -43,6 +47,7 @@ pub use response::{Html, IntoResponse, Redirect, Streaming};
 pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
 pub use run::Run;
 pub use scope::after_this_request;
+pub use session::Session;
 pub use state::{State, StateMap};
 
 /// The repository's README, compiled as a doctest so that its example stays true.
