@@ -3,14 +3,14 @@
 CARGO ?= cargo
 PORT ?= 8082
 
-.PHONY: run test ci fmt lint unit doc bench fuzz clean
+.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps bench-ws
 
 ## run: the main example (http://127.0.0.1:$(PORT))
 run:
 	$(CARGO) run --release --example hello -- --host 127.0.0.1 --port $(PORT)
 
 ## test: every gate and every test, as CI runs them
-test: fmt lint unit doc
+test: fmt lint unit doc autobahn
 
 fmt:
 	$(CARGO) fmt --all -- --check
@@ -24,12 +24,24 @@ unit:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --all-features
 
+## autobahn-deps: the Python packages of the WebSocket interop checks (kosoku, websockets)
+autobahn-deps:
+	python3 -c "import kosoku, websockets" 2>/dev/null || python3 -m pip install -q -r interop/autobahn/requirements.txt
+
+## autobahn: the Autobahn WebSocket suite (kosoku) against examples/websocket_echo; fails on any FAILED case
+autobahn: autobahn-deps
+	interop/autobahn/run
+
 ## ci: what .ci/run executes on a clean machine
 ci: test
 
 ## bench: side-by-side benchmark against axum, actix-web, hyper and a canned-response ceiling
 bench:
 	bench/run
+
+## bench-ws: WebSocket codecs side by side (tokio-tungstenite, fastwebsockets, carafe) on the upgrade hook
+bench-ws:
+	bench/ws/run
 
 ## fuzz: run each fuzz target for FUZZ_SECONDS (see fuzz/README.md)
 FUZZ_SECONDS ?= 60

@@ -10,6 +10,7 @@
 //! | [`http1`] | `http.server.BaseHTTPRequestHandler` | HTTP/1.1 parsing, framing, keep-alive, limits |
 //! | [`gateway`] | WSGI | `Request` / `Response` / `Body`, tower adapters |
 //! | [`run`] | `werkzeug.serving.run_simple` | banner, logging, signals, prefork |
+//! | `websocket` (feature `websocket`, on by default) | `simple-websocket` | RFC 6455 handshake and messages on the upgrade hook |
 //!
 //! ```no_run
 //! use carafe_serve::{run_simple, Body, Request, Response};
@@ -32,6 +33,8 @@ pub mod run;
 pub mod server;
 pub mod tcp;
 pub mod upgrade;
+#[cfg(feature = "websocket")]
+pub mod websocket;
 
 pub use config::{Config, Limits, Timeouts};
 pub use error::{BoxError, Deadline, Error};

@@ -9,14 +9,17 @@
 //! and extractor rejections are [`HttpError`](crate::HttpError)s, answered in one place.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use carafe_serve::{Application, Request, Response};
 use http::header;
 
-use crate::extract::{RequestParts, DEFAULT_MAX_CONTENT_LENGTH};
+use crate::config::Config;
+use crate::extract::RequestParts;
 use crate::response::IntoResponse;
 use crate::routing::{MethodRouter, MethodSet, Router};
 use crate::run::Run;
+use crate::state::{AppShared, StateMap};
 
 /// A carafe application: routes and their handlers.
 ///
@@ -46,8 +49,8 @@ use crate::run::Run;
 pub struct App {
     /// The rules and their handlers.
     router: Router,
-    /// The most bytes the buffering extractors read from a body.
-    max_content_length: usize,
+    /// State and settings every request shares; see [`App::state`].
+    shared: Arc<AppShared>,
 }
 
 impl Default for App {
@@ -66,7 +69,7 @@ impl App {
     pub fn new() -> Self {
         App {
             router: Router::new(),
-            max_content_length: DEFAULT_MAX_CONTENT_LENGTH,
+            shared: Arc::new(AppShared::new()),
         }
     }
 
@@ -128,8 +131,78 @@ impl App {
     /// app.max_content_length(16 * 1024 * 1024);
     /// ```
     pub fn max_content_length(&mut self, bytes: usize) -> &mut Self {
-        self.max_content_length = bytes;
+        self.shared_mut().config.max_content_length = bytes;
         self
+    }
+
+    /// Stores `value` in the app's state, for handlers to take with the
+    /// [`State`](crate::State) extractor (and extractors with
+    /// [`RequestParts::state`]). One value per type; a second call with the same type
+    /// replaces the first.
+    ///
+    /// ```
+    /// use carafe::{get, App, State};
+    ///
+    /// #[derive(Clone)]
+    /// struct Greeting(&'static str);
+    ///
+    /// async fn hello(State(greeting): State<Greeting>) -> &'static str {
+    ///     greeting.0
+    /// }
+    ///
+    /// let mut app = App::new();
+    /// app.state(Greeting("Hello, World!")).route("/", get(hello));
+    /// ```
+    #[track_caller]
+    pub fn state<T: Send + Sync + 'static>(&mut self, value: T) -> &mut Self {
+        self.shared_mut().state.insert(value);
+        self
+    }
+
+    /// The app's state: what [`App::state`] stored.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.state(7u8);
+    /// assert_eq!(app.state_map().get::<u8>(), Some(&7));
+    /// ```
+    pub fn state_map(&self) -> &StateMap {
+        &self.shared.state
+    }
+
+    /// The app's configuration (Flask's `app.config`).
+    ///
+    /// ```
+    /// let app = carafe::App::new();
+    /// assert_eq!(app.config().session_cookie_name, "session");
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The app's configuration, to change at setup.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.config_mut().secret_key = Some("change me".into());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Once the app serves requests (or a test client holds it), its configuration is
+    /// fixed; changing it then is a programming error.
+    #[track_caller]
+    pub fn config_mut(&mut self) -> &mut Config {
+        &mut self.shared_mut().config
+    }
+
+    /// The shared part, to change while the app is being set up.
+    #[track_caller]
+    fn shared_mut(&mut self) -> &mut AppShared {
+        match Arc::get_mut(&mut self.shared) {
+            Some(shared) => shared,
+            None => panic!("the app's settings cannot change once it serves requests"),
+        }
     }
 
     /// The app's routes.
@@ -165,8 +238,10 @@ impl App {
             return automatic_options(found.allow);
         };
         let (head, body) = req.into_parts();
-        let parts = RequestParts::routed(head, found.captures, self.max_content_length);
-        handler.call(parts, body).await
+        let parts = RequestParts::routed(head, found.captures, Arc::clone(&self.shared));
+        let (mut response, scope) = crate::scope::run(handler.call(parts, body)).await;
+        scope.finish(&mut response);
+        response
     }
 }
 

@@ -29,6 +29,7 @@ mod path;
 mod query;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use carafe_serve::Body;
 use http::request::Parts;
@@ -36,6 +37,7 @@ use http::{Extensions, HeaderMap, Method, Uri, Version};
 
 use crate::error::HttpError;
 use crate::routing::{Capture, Params};
+use crate::state::AppShared;
 
 pub(crate) use self::body::read_body;
 pub use self::path::Path;
@@ -75,8 +77,8 @@ pub struct RequestParts {
     head: Parts,
     /// The placeholders' matches, as ranges of `head.uri`'s path.
     captures: Vec<Capture>,
-    /// The most body bytes a buffering extractor reads.
-    max_content_length: usize,
+    /// What every request of the app shares: state and limits.
+    app: Arc<AppShared>,
 }
 
 impl RequestParts {
@@ -89,15 +91,15 @@ impl RequestParts {
     /// assert!(parts.params().is_empty());
     /// ```
     pub fn new(head: Parts) -> Self {
-        RequestParts::routed(head, Vec::new(), DEFAULT_MAX_CONTENT_LENGTH)
+        RequestParts::routed(head, Vec::new(), AppShared::detached())
     }
 
     /// Parts of a routed request.
-    pub(crate) fn routed(head: Parts, captures: Vec<Capture>, max_content_length: usize) -> Self {
+    pub(crate) fn routed(head: Parts, captures: Vec<Capture>, app: Arc<AppShared>) -> Self {
         RequestParts {
             head,
             captures,
-            max_content_length,
+            app,
         }
     }
 
@@ -192,7 +194,29 @@ impl RequestParts {
     /// assert_eq!(parts.max_content_length(), carafe::extract::DEFAULT_MAX_CONTENT_LENGTH);
     /// ```
     pub fn max_content_length(&self) -> usize {
-        self.max_content_length
+        self.app.config.max_content_length
+    }
+
+    /// The app's configuration (Flask's `current_app.config`).
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert!(!parts.config().debug);
+    /// ```
+    pub fn config(&self) -> &crate::Config {
+        &self.app.config
+    }
+
+    /// A value of the app's state (see [`App::state`](crate::App::state) and
+    /// [`State`](crate::State)), or `None` if the app has none of type `T`.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// let pool: Option<&String> = parts.state::<String>();
+    /// # assert!(pool.is_none());
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.app.state.get::<T>()
     }
 
     /// The request line, headers and extensions.
@@ -329,7 +353,7 @@ pub(crate) fn routed_parts(rule: &str, uri: &str) -> RequestParts {
         .into_parts();
     let found = router.lookup(&Method::GET, head.uri.path());
     let captures = found.map(|found| found.captures).unwrap_or_default();
-    RequestParts::routed(head, captures, DEFAULT_MAX_CONTENT_LENGTH)
+    RequestParts::routed(head, captures, AppShared::detached())
 }
 
 impl<T: FromRequestParts> FromRequest for T {

@@ -134,16 +134,16 @@ async fn string_and_bytes_read_the_whole_body() {
 #[tokio::test]
 async fn bodies_over_the_limit_get_413() {
     let (parts, body) = request(Method::POST, "/", &[], "x".repeat(11));
-    let parts = RequestParts::routed(parts.into_head(), Vec::new(), 10);
+    let parts = RequestParts::routed(parts.into_head(), Vec::new(), limited(10));
     assert_eq!(status(&String::from_request(parts, body).await), 413);
 
     // A content-length over the limit is refused before reading.
     let (parts, body) = request(Method::POST, "/", &[("content-length", "11")], "");
-    let parts = RequestParts::routed(parts.into_head(), Vec::new(), 10);
+    let parts = RequestParts::routed(parts.into_head(), Vec::new(), limited(10));
     assert_eq!(status(&Bytes::from_request(parts, body).await), 413);
 
     let (parts, body) = request(Method::POST, "/", &[], "x".repeat(10));
-    let parts = RequestParts::routed(parts.into_head(), Vec::new(), 10);
+    let parts = RequestParts::routed(parts.into_head(), Vec::new(), limited(10));
     assert_eq!(status(&String::from_request(parts, body).await), 200);
 }
 
@@ -247,11 +247,18 @@ async fn json_over_the_limit_gets_413() {
         &[("content-type", "application/json")],
         "[1,2,3]",
     );
-    let parts = RequestParts::routed(parts.into_head(), Vec::new(), 3);
+    let parts = RequestParts::routed(parts.into_head(), Vec::new(), limited(3));
     let refused = Json::<Vec<u8>>::from_request(parts, body).await;
     assert_eq!(status(&refused), 413);
     assert_eq!(
         refused.err().map(|error| error.status()),
         Some(StatusCode::PAYLOAD_TOO_LARGE)
     );
+}
+
+/// The shared part of an app whose body limit is `bytes`.
+fn limited(bytes: usize) -> std::sync::Arc<crate::state::AppShared> {
+    let mut shared = crate::state::AppShared::new();
+    shared.config.max_content_length = bytes;
+    std::sync::Arc::new(shared)
 }

@@ -1,0 +1,346 @@
+//! WebSockets over a real loopback socket (RFC 6455): the opening handshake accepted and
+//! refused, echo, size and UTF-8 violations closed with their codes, pings, the close
+//! handshake, split halves in two tasks, and a graceful server shutdown. The clients are
+//! tokio-tungstenite, a raw socket, and Python's `websockets`.
+#![cfg(feature = "websocket")]
+
+mod support;
+
+use std::time::Duration;
+
+use carafe_serve::websocket::{self, close_code, Message, WebSocket, WebSocketConfig};
+use carafe_serve::{Request, Response};
+use futures_util::{SinkExt, StreamExt};
+use support::*;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// `/echo` echoes, `/small` echoes with a 1 KiB message limit, `/split` runs a split
+/// socket, `/bye` closes at once with 4000; anything else answers the handshake error.
+async fn app(mut req: Request) -> Response {
+    let path = req.uri().path().to_owned();
+    let config = match path.as_str() {
+        "/small" => WebSocketConfig::default().max_message_size(1024),
+        _ => WebSocketConfig::default(),
+    };
+    match websocket::accept(&mut req, &config) {
+        Ok((response, pending)) => {
+            tokio::spawn(async move {
+                let Ok(socket) = pending.wait().await else {
+                    return;
+                };
+                match path.as_str() {
+                    "/split" => split_echo(socket).await,
+                    "/bye" => {
+                        let mut socket = socket;
+                        let _ = socket.close(4000, "bye").await;
+                    }
+                    _ => echo(socket).await,
+                }
+            });
+            response
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn echo(mut socket: WebSocket) {
+    while let Some(Ok(message)) = socket.recv().await {
+        if let Message::Text(_) | Message::Binary(_) = message {
+            if socket.send(message).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// A writer task sends three ticks while the reader task echoes in upper case.
+async fn split_echo(socket: WebSocket) {
+    let (mut reader, writer) = socket.split();
+    let ticker = writer.clone();
+    let ticks = tokio::spawn(async move {
+        for tick in 0..3 {
+            if ticker
+                .send(Message::text(format!("tick {tick}")))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let reads = tokio::spawn(async move {
+        while let Some(Ok(message)) = reader.recv().await {
+            if let Message::Text(text) = message {
+                let _ = writer.send(Message::text(text.to_uppercase())).await;
+            }
+        }
+    });
+    let _ = tokio::join!(ticks, reads);
+}
+
+async fn connect(server: &TestServer, path: &str) -> Client {
+    let url = format!("ws://{}{path}", server.addr);
+    let connected = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(url)).await;
+    let (client, response) = connected.expect("handshake timed out").expect("handshake");
+    assert_eq!(response.status(), 101);
+    client
+}
+
+/// The next message the client reads, within `PATIENCE`.
+async fn next(client: &mut Client) -> Option<WsMessage> {
+    let read = tokio::time::timeout(PATIENCE, client.next()).await;
+    read.expect("nothing arrived in time")
+        .map(|item| item.expect("read"))
+}
+
+/// Reads until a close frame arrives and returns its code.
+async fn close_code_of(client: &mut Client) -> u16 {
+    loop {
+        match next(client).await {
+            Some(WsMessage::Close(frame)) => return frame.map_or(1005, |f| f.code.into()),
+            Some(_) => continue,
+            None => panic!("the connection ended without a close frame"),
+        }
+    }
+}
+
+const HANDSHAKE: &str = "Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+const KEY: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+const VERSION: &str = "Sec-WebSocket-Version: 13\r\n";
+
+async fn raw_handshake(server: &TestServer, request: String) -> Resp {
+    let mut client = support::Client::connect(server.addr).await;
+    client.request(request.as_bytes()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_is_answered_with_101_and_the_rfc_accept_key() {
+    let server = start_server(app, quick_config()).await;
+    let resp = raw_handshake(
+        &server,
+        format!("GET /echo HTTP/1.1\r\n{HANDSHAKE}{KEY}{VERSION}\r\n"),
+    )
+    .await;
+    assert_eq!(resp.status, 101, "{resp:?}");
+    assert_eq!(resp.header("upgrade"), Some("websocket"));
+    assert_eq!(
+        resp.header("sec-websocket-accept"),
+        Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_without_a_key_gets_400() {
+    let server = start_server(app, quick_config()).await;
+    let resp = raw_handshake(
+        &server,
+        format!("GET /echo HTTP/1.1\r\n{HANDSHAKE}{VERSION}\r\n"),
+    )
+    .await;
+    assert_eq!(resp.status, 400, "{resp:?}");
+    assert!(resp.text().contains("sec-websocket-key"), "{}", resp.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_a_wrong_version_gets_426_naming_version_13() {
+    let server = start_server(app, quick_config()).await;
+    let request = format!("GET /echo HTTP/1.1\r\n{HANDSHAKE}{KEY}Sec-WebSocket-Version: 8\r\n\r\n");
+    let resp = raw_handshake(&server, request).await;
+    assert_eq!(resp.status, 426, "{resp:?}");
+    assert_eq!(resp.header("sec-websocket-version"), Some("13"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_with_post_gets_400() {
+    let server = start_server(app, quick_config()).await;
+    let request =
+        format!("POST /echo HTTP/1.1\r\n{HANDSHAKE}{KEY}{VERSION}Content-Length: 0\r\n\r\n");
+    let resp = raw_handshake(&server, request).await;
+    assert_eq!(resp.status, 400, "{resp:?}");
+    assert!(resp.text().contains("GET"), "{}", resp.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_without_an_upgrade_header_gets_400_and_keeps_the_connection() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = support::Client::connect(server.addr).await;
+    let request =
+        format!("GET /echo HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\n{KEY}{VERSION}\r\n");
+    let resp = client.request(request.as_bytes()).await;
+    assert_eq!(resp.status, 400, "{resp:?}");
+    assert!(resp.text().contains("upgrade header"), "{}", resp.text());
+    // Still HTTP: a real handshake on the same connection works.
+    let again = format!("GET /echo HTTP/1.1\r\n{HANDSHAKE}{KEY}{VERSION}\r\n");
+    assert_eq!(client.request(again.as_bytes()).await.status, 101);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_and_binary_messages_are_echoed() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/echo").await;
+    client.send(WsMessage::text("héllo")).await.expect("send");
+    assert_eq!(next(&mut client).await, Some(WsMessage::text("héllo")));
+    let blob: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    client
+        .send(WsMessage::binary(blob.clone()))
+        .await
+        .expect("send");
+    assert_eq!(next(&mut client).await, Some(WsMessage::binary(blob)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_over_max_message_size_closes_with_1009() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/small").await;
+    client
+        .send(WsMessage::binary(vec![7u8; 1000]))
+        .await
+        .expect("send");
+    assert!(matches!(next(&mut client).await, Some(WsMessage::Binary(b)) if b.len() == 1000));
+    client
+        .send(WsMessage::binary(vec![7u8; 2000]))
+        .await
+        .expect("send");
+    assert_eq!(
+        close_code_of(&mut client).await,
+        close_code::MESSAGE_TOO_BIG
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_utf8_text_closes_with_1007() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/echo").await;
+    // A raw frame, so the client does not check the text itself.
+    let frame = Frame::message(vec![b'a', 0xff, b'b'], OpCode::Data(Data::Text), true);
+    client.send(WsMessage::Frame(frame)).await.expect("send");
+    assert_eq!(
+        close_code_of(&mut client).await,
+        close_code::INVALID_PAYLOAD
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_is_answered_with_a_pong_carrying_its_payload() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/echo").await;
+    client
+        .send(WsMessage::Ping("are you there".into()))
+        .await
+        .expect("send");
+    assert_eq!(
+        next(&mut client).await,
+        Some(WsMessage::Pong("are you there".into()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_close_is_answered_and_the_connection_ends() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/echo").await;
+    client.close(None).await.expect("close");
+    assert!(matches!(next(&mut client).await, Some(WsMessage::Close(_))));
+    assert_eq!(next(&mut client).await, None);
+    let registry = server.registry.clone();
+    assert!(
+        wait_until(PATIENCE, || registry.is_empty()).await,
+        "{:?}",
+        registry.connections()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_close_sends_its_code_and_reason() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/bye").await;
+    match next(&mut client).await {
+        Some(WsMessage::Close(Some(frame))) => {
+            assert_eq!(u16::from(frame.code), 4000);
+            assert_eq!(frame.reason.as_str(), "bye");
+        }
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    assert_eq!(next(&mut client).await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_reader_and_writer_work_from_two_tasks_and_pongs_still_go_out() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/split").await;
+    client
+        .send(WsMessage::Ping("p".into()))
+        .await
+        .expect("send");
+    client.send(WsMessage::text("shout")).await.expect("send");
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        match next(&mut client).await.expect("message") {
+            WsMessage::Text(text) => got.push(text.to_string()),
+            WsMessage::Pong(data) => got.push(format!("pong {}", String::from_utf8_lossy(&data))),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    got.sort();
+    assert_eq!(got, ["SHOUT", "pong p", "tick 0", "tick 1", "tick 2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_closes_the_socket_with_1001() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/echo").await;
+    client.send(WsMessage::text("before")).await.expect("send");
+    assert_eq!(next(&mut client).await, Some(WsMessage::text("before")));
+    server.handle.shutdown();
+    assert_eq!(close_code_of(&mut client).await, close_code::GOING_AWAY);
+    assert_eq!(next(&mut client).await, None);
+    // The close handshake finished, so the server stops before its 2 s grace ends.
+    let stopped = tokio::time::timeout(Duration::from_millis(1500), server.task).await;
+    assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_websockets_client_gets_its_messages_echoed() {
+    let check = std::process::Command::new("python3")
+        .args(["-c", "import websockets"])
+        .output();
+    assert!(
+        check.is_ok_and(|out| out.status.success()),
+        "Python's websockets package is missing: run `make autobahn-deps`"
+    );
+    let server = start_server(app, quick_config()).await;
+    let script = format!(
+        r#"
+import asyncio, websockets
+async def main():
+    async with websockets.connect("ws://{}/echo") as ws:
+        await ws.send("from python")
+        text = await ws.recv()
+        await ws.send(b"\x00\x01")
+        data = await ws.recv()
+        pong = await ws.ping(b"x")
+        await asyncio.wait_for(pong, 5)
+        print(text, data.hex())
+asyncio.run(main())
+"#,
+        server.addr
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .args(["20", "python3", "-c", &script])
+            .output()
+    });
+    let out = out.await.expect("join").expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(stdout.trim(), "from python 0001");
+}

@@ -1,0 +1,71 @@
+//! # carafe-socketio
+//!
+//! Socket.IO protocol v5 for carafe: what python-socketio and Flask-SocketIO are to
+//! Flask. It runs over any Engine.IO session that implements
+//! [`Connection`](connection::Connection) (carafe-engineio's, or the in-process
+//! [`TestClient`](testing::TestClient)).
+//!
+//! | module | Python / Node counterpart | owns |
+//! |---|---|---|
+//! | [`packet`] | `socket.io-parser` | sans-IO packet codec: types, decoder with binary attachments, encoders |
+//! | [`adapter`] | `socket.io-adapter` | the [`Adapter`](adapter::Adapter) trait (rooms, broadcast, cluster requests) and the in-memory adapter |
+//! | `io`, `namespace`, `socket`, `operator` | `socketio.Server`, namespaces | [`SocketIo`], [`Namespace`], [`Socket`], [`BroadcastOperator`] |
+//! | `client` | `socket.io` `Client` | one Engine.IO session: decoding, routing packets to namespaces in order |
+//! | [`testing`] | `socketio.test_client` | [`TestClient`](testing::TestClient) |
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use carafe_socketio::{Event, Socket, SocketIo};
+//!
+//! let sio = SocketIo::builder().build();
+//! sio.namespace("/item").on("bid", |socket: Socket, mut event: Event| async move {
+//!     let amount: u32 = event.data()?;
+//!     socket.to("bidders").emit("new_bid", &amount).await?;
+//!     event.ack(&"accepted")
+//! });
+//! let mut client = sio.test_client();
+//! client.connect("/item", None).await.unwrap();
+//! let answer = client.emit_with_ack("/item", "bid", &12).await.unwrap();
+//! assert_eq!(answer.deserialize::<String>().unwrap(), "accepted");
+//! # }
+//! ```
+//!
+//! ## Adapters and the Redis adapter
+//!
+//! Each namespace owns one [`Adapter`](adapter::Adapter). The in-memory adapter keeps
+//! rooms as sets of socket ids and fans a broadcast out by handing every recipient a clone
+//! of one [`Encoded`](packet::Encoded) packet (shared bytes, no copy). A Redis adapter
+//! wire-compatible with `@socket.io/redis-adapter` (a later issue) maps onto the same
+//! trait: `broadcast` delivers locally and publishes `[uid, packet, opts]` (msgpack, as
+//! notepack writes it, binary as `bin`) on `socket.io#/nsp#` or `socket.io#/nsp#room#`;
+//! `broadcast_with_ack` also publishes and adds the `BROADCAST_CLIENT_COUNT` answers of
+//! other nodes to the local count, their `BROADCAST_ACK`s feeding the same ack channel;
+//! `sockets`, `fetch_sockets`, `add_sockets`, `del_sockets`, `disconnect_sockets`,
+//! `server_side_emit` and `server_count` become the `SOCKETS`, `REMOTE_FETCH`,
+//! `REMOTE_JOIN`, `REMOTE_LEAVE`, `REMOTE_DISCONNECT`, `SERVER_SIDE_EMIT` requests on
+//! `socket.io-request#/nsp#` and their answers on `socket.io-response#/nsp#`, waited for
+//! with a timeout (hence the async [`AdapterFuture`](adapter::AdapterFuture)).
+//! [`BroadcastOptions::local`](adapter::BroadcastOptions::local) keeps a request on this
+//! node. The packet the Redis adapter needs in Node's object form (`{type, data, nsp}`) is
+//! rebuilt from the `Encoded` text once per broadcast, never per recipient.
+
+pub mod adapter;
+mod client;
+pub mod connection;
+mod error;
+mod handler;
+mod io;
+mod namespace;
+mod operator;
+pub mod packet;
+mod sid;
+mod socket;
+pub mod testing;
+
+pub use client::Client;
+pub use error::{ConnectError, DisconnectReason, Error};
+pub use handler::HandlerOutput;
+pub use io::{Builder, SocketIo};
+pub use namespace::Namespace;
+pub use operator::{BroadcastAcks, BroadcastOperator};
+pub use socket::{AckSender, Event, Socket};

@@ -1,0 +1,407 @@
+//! Socket.IO v5 packets, sans-IO: the layer between Engine.IO messages and namespaces.
+//!
+//! Implements "Packet encoding" of the Socket.IO protocol v5 (socketio/socket.io-protocol):
+//!
+//! ```text
+//! <packet type>[<# of binary attachments>-][<namespace>,][<acknowledgment id>][JSON payload]
+//! + binary attachments, each in its own Engine.IO binary message
+//! ```
+//!
+//! This module owns the packet types ([`Packet`], [`PacketData`], [`Args`]), the
+//! [`Decoder`] that turns Engine.IO messages into packets (waiting for a binary packet's
+//! attachments), and the encoders that write a packet once into an [`Encoded`] message
+//! that every recipient of a broadcast shares. It imports no tokio and touches no socket.
+//!
+//! Binary data travels as attachments: when a payload is serialized, every byte string
+//! (`serialize_bytes`, as [`bytes::Bytes`] or `serde_bytes` do) is replaced by
+//! `{"_placeholder":true,"num":N}` and sent after the text in order; a decoded payload keeps
+//! its placeholders in the JSON text and puts the bytes back when it is deserialized.
+
+mod binary;
+mod decode;
+mod encode;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+mod tests;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+pub use decode::{Decoder, ParseError, DEFAULT_MAX_ATTACHMENTS};
+pub use encode::{
+    encode_ack, encode_connect, encode_connect_error, encode_disconnect, encode_event, EncodeError,
+};
+
+/// The packet type digit that starts every Socket.IO packet.
+///
+/// ```
+/// use carafe_socketio::packet::PacketType;
+///
+/// assert_eq!(PacketType::from_digit(b'5'), Some(PacketType::BinaryEvent));
+/// assert_eq!(PacketType::Ack.digit(), b'3');
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PacketType {
+    /// `0`: connect to a namespace (client), or the server's approval with `{sid}`.
+    Connect,
+    /// `1`: leave a namespace.
+    Disconnect,
+    /// `2`: an event: `["name", ...args]`.
+    Event,
+    /// `3`: the answer to an event that carried an ack id.
+    Ack,
+    /// `4`: the server refuses a namespace connection: `{message, data}`.
+    ConnectError,
+    /// `5`: an event with binary attachments.
+    BinaryEvent,
+    /// `6`: an ack with binary attachments.
+    BinaryAck,
+}
+
+impl PacketType {
+    /// The type for an ASCII digit, if it is one of the seven.
+    ///
+    /// ```
+    /// assert!(carafe_socketio::packet::PacketType::from_digit(b'7').is_none());
+    /// ```
+    pub fn from_digit(digit: u8) -> Option<PacketType> {
+        Some(match digit {
+            b'0' => PacketType::Connect,
+            b'1' => PacketType::Disconnect,
+            b'2' => PacketType::Event,
+            b'3' => PacketType::Ack,
+            b'4' => PacketType::ConnectError,
+            b'5' => PacketType::BinaryEvent,
+            b'6' => PacketType::BinaryAck,
+            _ => return None,
+        })
+    }
+
+    /// The ASCII digit of this type.
+    ///
+    /// ```
+    /// assert_eq!(carafe_socketio::packet::PacketType::Connect.digit(), b'0');
+    /// ```
+    pub fn digit(self) -> u8 {
+        match self {
+            PacketType::Connect => b'0',
+            PacketType::Disconnect => b'1',
+            PacketType::Event => b'2',
+            PacketType::Ack => b'3',
+            PacketType::ConnectError => b'4',
+            PacketType::BinaryEvent => b'5',
+            PacketType::BinaryAck => b'6',
+        }
+    }
+}
+
+/// A decoded Socket.IO packet: the namespace it is addressed to and what it carries.
+///
+/// ```
+/// use bytes::Bytes;
+/// use carafe_socketio::packet::{Decoder, PacketData};
+///
+/// let mut decoder = Decoder::new();
+/// let packet = decoder.decode_text(Bytes::from_static(b"2/admin,7[\"bid\",3]"))?.unwrap();
+/// assert_eq!(packet.namespace, "/admin");
+/// let PacketData::Event { event, id, args } = packet.data else { panic!() };
+/// assert_eq!((event.as_str(), id), ("bid", Some(7)));
+/// assert_eq!(args.deserialize::<u32>()?, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Packet {
+    /// The namespace, `/` when the packet names none.
+    pub namespace: Cow<'static, str>,
+    /// The packet's type and payload.
+    pub data: PacketData,
+}
+
+/// What a [`Packet`] carries. Binary events and acks decode to [`PacketData::Event`] and
+/// [`PacketData::Ack`] with their attachments in [`Args`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum PacketData {
+    /// `CONNECT`: from a client, the optional `auth` object (raw JSON); from the server,
+    /// `{"sid": ...}`.
+    Connect(Option<Bytes>),
+    /// `DISCONNECT`.
+    Disconnect,
+    /// `EVENT` / `BINARY_EVENT`.
+    Event {
+        /// The event name (a numeric name is kept as its decimal text).
+        event: String,
+        /// The ack id, when the sender wants an answer.
+        id: Option<u64>,
+        /// The arguments after the event name.
+        args: Args,
+    },
+    /// `ACK` / `BINARY_ACK`.
+    Ack {
+        /// The id of the event this answers.
+        id: u64,
+        /// The answer's arguments.
+        args: Args,
+    },
+    /// `CONNECT_ERROR`: a JSON string or object (raw JSON).
+    ConnectError(Bytes),
+}
+
+impl Packet {
+    /// The packet type this packet is encoded with (binary when it has attachments).
+    ///
+    /// ```
+    /// use carafe_socketio::packet::{Packet, PacketData, PacketType};
+    ///
+    /// let packet = Packet { namespace: "/".into(), data: PacketData::Disconnect };
+    /// assert_eq!(packet.packet_type(), PacketType::Disconnect);
+    /// ```
+    pub fn packet_type(&self) -> PacketType {
+        match &self.data {
+            PacketData::Connect(_) => PacketType::Connect,
+            PacketData::Disconnect => PacketType::Disconnect,
+            PacketData::Event { args, .. } if args.has_attachments() => PacketType::BinaryEvent,
+            PacketData::Event { .. } => PacketType::Event,
+            PacketData::Ack { args, .. } if args.has_attachments() => PacketType::BinaryAck,
+            PacketData::Ack { .. } => PacketType::Ack,
+            PacketData::ConnectError(_) => PacketType::ConnectError,
+        }
+    }
+
+    /// Encodes this packet again (placeholders and attachments as they were decoded).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use carafe_socketio::packet::Decoder;
+    ///
+    /// let text = Bytes::from_static(b"3/admin,13[\"bar\"]");
+    /// let packet = Decoder::new().decode_text(text.clone())?.unwrap();
+    /// assert_eq!(packet.encode().text(), &text);
+    /// # Ok::<(), carafe_socketio::packet::ParseError>(())
+    /// ```
+    pub fn encode(&self) -> Encoded {
+        encode::encode_packet(self)
+    }
+}
+
+/// The arguments of an event or ack: the JSON array as received (placeholders included),
+/// where each argument lies in it, and the binary attachments.
+///
+/// Cloning shares the text and the attachments.
+#[derive(Clone, PartialEq)]
+pub struct Args {
+    /// The whole JSON array, event name included for events.
+    json: Bytes,
+    /// Byte ranges of the arguments in `json` (the event name excluded).
+    items: Vec<Range<usize>>,
+    /// Binary attachments, in placeholder order.
+    attachments: Vec<Bytes>,
+}
+
+impl Args {
+    /// How many arguments there are.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"31[1,2]"))?.unwrap();
+    /// let PacketData::Ack { args, .. } = packet.data else { panic!() };
+    /// assert_eq!(args.len(), 2);
+    /// # Ok::<(), carafe_socketio::packet::ParseError>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there are no arguments.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"31[]"))?.unwrap();
+    /// let PacketData::Ack { args, .. } = packet.data else { panic!() };
+    /// assert!(args.is_empty());
+    /// # Ok::<(), carafe_socketio::packet::ParseError>(())
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The JSON text of argument `index` (placeholders left in place).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"2[\"a\", {\"x\": 1}]"))?.unwrap();
+    /// let PacketData::Event { args, .. } = packet.data else { panic!() };
+    /// assert_eq!(args.raw(0).as_deref(), Some(&b"{\"x\": 1}"[..]));
+    /// # Ok::<(), carafe_socketio::packet::ParseError>(())
+    /// ```
+    pub fn raw(&self, index: usize) -> Option<Bytes> {
+        self.items
+            .get(index)
+            .map(|range| self.json.slice(range.clone()))
+    }
+
+    /// The binary attachments, in the order of their placeholder numbers.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let mut decoder = Decoder::new();
+    /// assert!(decoder.decode_text(Bytes::from_static(b"51-[\"a\",{\"_placeholder\":true,\"num\":0}]"))?.is_none());
+    /// let packet = decoder.decode_binary(Bytes::from_static(&[1, 2]))?.unwrap();
+    /// let PacketData::Event { args, .. } = packet.data else { panic!() };
+    /// assert_eq!(args.attachments(), &[Bytes::from_static(&[1, 2])]);
+    /// # Ok::<(), carafe_socketio::packet::ParseError>(())
+    /// ```
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+
+    /// Whether the arguments came with binary attachments.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"31[1]"))?.unwrap();
+    /// let PacketData::Ack { args, .. } = packet.data else { panic!() };
+    /// assert!(!args.has_attachments());
+    /// # Ok::<(), carafe_socketio::packet::ParseError>(())
+    /// ```
+    pub fn has_attachments(&self) -> bool {
+        !self.attachments.is_empty()
+    }
+
+    /// The arguments as `T`: with exactly one argument, `T` is read from it; with several,
+    /// from the array of all of them (a tuple fits); with none, from `null` (`()` and
+    /// `Option` fit).
+    /// Placeholders become byte strings (`bytes::Bytes`, `Vec<u8>`, `serde_bytes`).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"2[\"bid\",\"car\",12]"))?.unwrap();
+    /// let PacketData::Event { args, .. } = packet.data else { panic!() };
+    /// let (item, amount): (String, u32) = args.deserialize()?;
+    /// assert_eq!((item.as_str(), amount), ("car", 12));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match self.items.as_slice() {
+            [] => T::deserialize(serde_json::Value::Null),
+            [only] => self.deserialize_item(only.clone()),
+            _ => {
+                let values = serde_json::Value::Array(self.values()?);
+                binary::from_value(&values, &self.attachments)
+            }
+        }
+    }
+
+    /// Argument `index` as `T`, or `None` when there is no such argument.
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"2[\"bid\",\"car\",12]"))?.unwrap();
+    /// let PacketData::Event { args, .. } = packet.data else { panic!() };
+    /// assert_eq!(args.get::<u32>(1).transpose()?, Some(12));
+    /// assert!(args.get::<u32>(2).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn get<T: DeserializeOwned>(&self, index: usize) -> Option<Result<T, serde_json::Error>> {
+        let range = self.items.get(index)?.clone();
+        Some(self.deserialize_item(range))
+    }
+
+    /// Every argument as a JSON value, placeholders left as objects (see
+    /// [`Args::attachments`] for the bytes).
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData};
+    /// let packet = Decoder::new().decode_text(Bytes::from_static(b"2[\"a\",1,null]"))?.unwrap();
+    /// let PacketData::Event { args, .. } = packet.data else { panic!() };
+    /// assert_eq!(args.values()?, vec![serde_json::json!(1), serde_json::Value::Null]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn values(&self) -> Result<Vec<serde_json::Value>, serde_json::Error> {
+        self.items
+            .iter()
+            .map(|range| serde_json::from_slice(&self.json[range.clone()]))
+            .collect()
+    }
+
+    fn deserialize_item<T: DeserializeOwned>(
+        &self,
+        range: Range<usize>,
+    ) -> Result<T, serde_json::Error> {
+        let text = &self.json[range];
+        if self.attachments.is_empty() {
+            return serde_json::from_slice(text);
+        }
+        let value: serde_json::Value = serde_json::from_slice(text)?;
+        binary::from_value(&value, &self.attachments)
+    }
+}
+
+impl fmt::Debug for Args {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let items: Vec<_> = self
+            .items
+            .iter()
+            .map(|range| String::from_utf8_lossy(&self.json[range.clone()]))
+            .collect();
+        f.debug_struct("Args")
+            .field("items", &items)
+            .field("attachments", &self.attachments.len())
+            .finish()
+    }
+}
+
+/// A packet encoded once, ready to be sent to any number of recipients: the text message
+/// and the binary attachments that follow it. Cloning shares both.
+///
+/// ```
+/// use carafe_socketio::packet::encode_event;
+///
+/// let encoded = encode_event("/", "hey", None, &"Jude")?;
+/// assert_eq!(encoded.text(), "2[\"hey\",\"Jude\"]");
+/// assert!(encoded.attachments().is_empty());
+/// # Ok::<(), carafe_socketio::packet::EncodeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// The text message (valid UTF-8: built from `&str` and serde_json output only).
+    text: Bytes,
+    /// The attachments, shared by every clone.
+    attachments: Arc<[Bytes]>,
+}
+
+impl Encoded {
+    /// The text message (without the Engine.IO `4` prefix).
+    ///
+    /// ```
+    /// let encoded = carafe_socketio::packet::encode_disconnect("/admin");
+    /// assert_eq!(encoded.text(), "1/admin,");
+    /// ```
+    pub fn text(&self) -> &Bytes {
+        &self.text
+    }
+
+    /// The binary attachments, each one Engine.IO binary message after the text.
+    ///
+    /// ```
+    /// let encoded = carafe_socketio::packet::encode_event("/", "f", None, &bytes::Bytes::from_static(b"\x01"))?;
+    /// assert_eq!(encoded.attachments().len(), 1);
+    /// # Ok::<(), carafe_socketio::packet::EncodeError>(())
+    /// ```
+    pub fn attachments(&self) -> &[Bytes] {
+        &self.attachments
+    }
+}
