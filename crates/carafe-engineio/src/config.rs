@@ -44,6 +44,10 @@ pub struct Config {
     pub polling: bool,
     /// Offer WebSocket (directly, and as an upgrade from long-polling).
     pub websocket: bool,
+    /// Offer `permessage-deflate` to WebSocket clients (off by default; see
+    /// `carafe_serve::websocket::WebSocketConfig::permessage_deflate` for what the codec
+    /// supports).
+    pub permessage_deflate: bool,
     /// Which origins may open sessions (`cors_allowed_origins`); the default is the
     /// server's own origin only.
     pub cors_allowed_origins: AllowedOrigins,
@@ -64,6 +68,7 @@ impl Default for Config {
             max_buffered_bytes: 4 * 1024 * 1024,
             polling: true,
             websocket: true,
+            permessage_deflate: false,
             cors_allowed_origins: AllowedOrigins::SameOrigin,
             cors_credentials: true,
         }

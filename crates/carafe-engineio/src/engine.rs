@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Method, StatusCode};
 
-use carafe_serve::{Application, Body, ConnInfo, Request, Response};
+use carafe_serve::{Application, Body, Request, Response};
 
 use crate::cors::{Cors, Origin};
 use crate::error::{BadRequest, RequestKind};
@@ -109,7 +109,9 @@ impl EngineIo {
     /// The open session with this id.
     pub fn socket(&self, sid: &str) -> Option<Socket> {
         let sid = Sid::parse(sid)?;
-        self.shared.lookup(&sid).map(Socket::new)
+        let session = self.shared.lookup(&sid)?;
+        let closed = matches!(session.lock().phase, Phase::Closed(_));
+        (!closed).then(|| Socket::new(session))
     }
 
     /// Every open session.
@@ -214,32 +216,30 @@ impl EngineIo {
         }
     }
 
-    /// Registers a new session unless the server is full, and tells the handler.
+    /// Registers a new session unless the server is full.
     pub(crate) fn open_session(
         &self,
-        req: &Request,
+        handshake: Handshake,
         transport: Transport,
     ) -> Result<Socket, Error> {
         let sid = Sid::generate().map_err(|_| Error::BadRequest(BadRequest::IdGeneration))?;
-        let handshake = Handshake {
-            uri: req.uri().clone(),
-            headers: req.headers().clone(),
-            peer_addr: ConnInfo::current().map(|info| info.peer_addr),
-        };
         let session = Arc::new(Session::new(
             sid,
             Arc::clone(&self.shared),
             handshake,
             transport,
         ));
-        {
-            let mut sessions = self.shared.sessions();
-            if sessions.len() >= self.shared.config.max_sessions {
-                return Err(Error::TooManySessions);
-            }
-            sessions.insert(sid, Arc::clone(&session));
+        let mut sessions = self.shared.sessions();
+        if sessions.len() >= self.shared.config.max_sessions {
+            return Err(Error::TooManySessions);
         }
+        sessions.insert(sid, Arc::clone(&session));
         Ok(Socket::new(session))
+    }
+
+    /// Whether another session fits under `max_sessions`.
+    pub(crate) fn has_room(&self) -> bool {
+        self.shared.sessions().len() < self.shared.config.max_sessions
     }
 
     /// The `open` packet for a new session on `transport`.
@@ -264,11 +264,13 @@ impl Shared {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A session that is not closed.
+    /// A session that is not closed, or that still owes a GET its `noop`.
     fn lookup(&self, sid: &Sid) -> Option<Arc<Session>> {
         let session = self.sessions().get(sid).cloned()?;
-        let closed = matches!(session.lock().phase, Phase::Closed(_));
-        (!closed).then_some(session)
+        let state = session.lock();
+        let gone = matches!(state.phase, Phase::Closed(_)) && !state.noop_owed;
+        drop(state);
+        (!gone).then_some(session)
     }
 
     pub(crate) fn remove(&self, sid: &Sid) {

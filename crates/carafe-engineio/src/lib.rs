@@ -42,7 +42,6 @@ pub mod packet;
 pub mod payload;
 mod sid;
 mod socket;
-mod str;
 mod transport;
 
 pub use config::Config;
@@ -52,4 +51,6 @@ pub use error::{BadRequest, DisconnectReason, Error, RequestKind};
 pub use handler::Handler;
 pub use sid::Sid;
 pub use socket::{SendError, Socket, Transport};
-pub use str::Str;
+/// Text known to be UTF-8, shared without copying: WebSocket text frames reach the
+/// handler as they were read.
+pub use carafe_serve::websocket::Utf8Bytes as Str;

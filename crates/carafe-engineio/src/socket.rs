@@ -35,6 +35,11 @@ use crate::{DisconnectReason, Sid};
 /// How long a gracefully closing session waits for its last packets to be taken.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a session the client closed while no GET was waiting stays findable, so
+/// that a GET already on its way gets `noop` (as it would have, had it arrived first)
+/// rather than "Session ID unknown".
+const NOOP_GRACE: Duration = Duration::from_secs(1);
+
 /// Bytes counted for each queued packet beyond its data (the queue slot and its refcount).
 const PACKET_OVERHEAD: usize = 48;
 
@@ -109,6 +114,18 @@ pub(crate) struct Handshake {
     pub(crate) peer_addr: Option<SocketAddr>,
 }
 
+impl Handshake {
+    /// What to keep of the handshake request (called in the request's task, where the
+    /// connection's address is known).
+    pub(crate) fn from_request(req: &carafe_serve::Request) -> Handshake {
+        Handshake {
+            uri: req.uri().clone(),
+            headers: req.headers().clone(),
+            peer_addr: carafe_serve::ConnInfo::current().map(|info| info.peer_addr),
+        }
+    }
+}
+
 /// One session: see the module documentation.
 pub(crate) struct Session {
     pub(crate) sid: Sid,
@@ -163,7 +180,7 @@ pub(crate) enum Phase {
 pub(crate) enum Upgrade {
     /// No upgrade is in progress.
     None,
-    /// A WebSocket for this session is open, its probe not yet received.
+    /// A WebSocket for this session is opening or open, its probe not yet received.
     Started,
     /// The probe was answered; long-polling GETs get `noop`.
     Probed,
@@ -194,6 +211,9 @@ pub(crate) struct State {
     pub(crate) poll_answer: Option<PollAnswer>,
     /// A long-polling POST body is being read.
     pub(crate) posting: bool,
+    /// The client closed with no GET waiting: the next GET gets `noop` (see
+    /// `NOOP_GRACE`).
+    pub(crate) noop_owed: bool,
     /// When the next ping is due (while no pong is awaited).
     next_ping: Instant,
     /// When the awaited pong is late.
@@ -220,6 +240,7 @@ impl State {
             poll_waiting: false,
             poll_answer: None,
             posting: false,
+            noop_owed: false,
             next_ping: now + ping_interval,
             pong_deadline: None,
         }
@@ -261,7 +282,9 @@ impl State {
         self.phase = Phase::Closed(reason);
         self.queue = VecDeque::new();
         self.queued_bytes = 0;
-        if self.poll_waiting {
+        if !self.poll_waiting {
+            self.noop_owed = reason == DisconnectReason::TransportClose;
+        } else {
             // The reference ends a pending GET with `noop` when the client closed, and
             // with `close` when the server did.
             self.poll_answer = Some(match reason {
@@ -308,7 +331,10 @@ impl State {
             self.queued_bytes += Outgoing::Ping.cost();
             self.queue.push_back(Outgoing::Ping);
             wake_writer = true;
-            self.pong_deadline = Some(now + ping_timeout);
+            // Counted from when the ping was due, not from when this task woke, so a late
+            // timer does not stretch the timeout.
+            let due = self.next_ping + ping_timeout;
+            self.pong_deadline = Some(if due > now { due } else { now + ping_timeout });
         }
         match self.phase {
             Phase::Closed(reason) => Tick::Finished(reason),
@@ -513,12 +539,15 @@ impl Socket {
         false
     }
 
-    /// Removes the closed session from the server and tells the handler. Only the driver
-    /// calls this, once.
-    pub(crate) fn finish(&self, reason: DisconnectReason) {
+    /// Tells the handler the session closed and removes it from the server. Only the
+    /// driver calls this, once.
+    pub(crate) async fn finish(&self, reason: DisconnectReason) {
         let engine = &self.session.engine;
-        engine.remove(&self.session.sid);
         engine.handler.on_disconnect(self, reason);
+        if self.session.lock().noop_owed {
+            tokio::time::sleep(NOOP_GRACE).await;
+        }
+        engine.remove(&self.session.sid);
     }
 }
 

@@ -20,7 +20,7 @@ use crate::engine::EngineIo;
 use crate::error::BadRequest;
 use crate::packet::{ParseError, PacketType};
 use crate::payload::{Payload, SEPARATOR};
-use crate::socket::{Outgoing, Phase, PollAnswer, Tick, Upgrade};
+use crate::socket::{Handshake, Outgoing, Phase, PollAnswer, Tick, Upgrade};
 use crate::{DisconnectReason, Error, Socket, Transport};
 
 /// How long a GET that arrives after the upgrade probe waits before it gets `noop` (the
@@ -29,7 +29,7 @@ const PROBED_POLL_WAIT: Duration = Duration::from_millis(100);
 
 /// Opens a long-polling session: the answer is the `open` packet.
 pub(crate) fn handshake(engine: &EngineIo, req: Request) -> Result<Response, Error> {
-    let socket = engine.open_session(&req, Transport::Polling)?;
+    let socket = engine.open_session(Handshake::from_request(&req), Transport::Polling)?;
     tokio::spawn(drive(socket.clone()));
     let open = engine.open_packet(socket.sid(), Transport::Polling);
     socket.session.engine.handler.on_connect(&socket);
@@ -52,7 +52,7 @@ pub(crate) async fn drive(socket: Socket) {
             state.tick(Instant::now(), ping_timeout)
         };
         match tick {
-            Tick::Finished(reason) => return socket.finish(reason),
+            Tick::Finished(reason) => return socket.finish(reason).await,
             Tick::Sleep { until, wake_writer } => {
                 if wake_writer {
                     session.outgoing.notify_waiters();
@@ -77,6 +77,15 @@ pub(crate) async fn get(socket: &Socket) -> Result<Response, Error> {
     let session = &socket.session;
     let arrived_probed = {
         let mut state = session.lock();
+        if matches!(state.phase, Phase::Closed(_)) {
+            return match std::mem::take(&mut state.noop_owed) {
+                true => Ok(payload_response(encode_answer(Answer::Special(PollAnswer::Noop)))),
+                false => Err(Error::UnknownSid),
+            };
+        }
+        if state.transport != Transport::Polling {
+            return Err(Error::BadRequest(BadRequest::TransportMismatch));
+        }
         if state.poll_waiting {
             state.close_now(DisconnectReason::TransportError);
             drop(state);
@@ -213,6 +222,12 @@ pub(crate) async fn post(socket: &Socket, req: Request) -> Result<Response, Erro
     }
     {
         let mut state = session.lock();
+        if matches!(state.phase, Phase::Closed(_)) {
+            return Err(Error::UnknownSid);
+        }
+        if state.transport != Transport::Polling {
+            return Err(Error::BadRequest(BadRequest::TransportMismatch));
+        }
         if state.posting {
             state.close_now(DisconnectReason::TransportError);
             drop(state);
