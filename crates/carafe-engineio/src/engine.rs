@@ -166,7 +166,6 @@ impl EngineIo {
         let query = Query::parse(req.uri().query());
         let transport = shared.transport(query.transport)?;
         match origin {
-            Origin::Invalid => return Err(Error::BadRequest(BadRequest::InvalidOrigin)),
             Origin::Denied => return Err(Error::Forbidden),
             Origin::Absent | Origin::Allowed(_) => {}
         }

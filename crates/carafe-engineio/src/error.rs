@@ -49,8 +49,6 @@ pub enum Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BadRequest {
-    /// The `Origin` header holds characters not allowed in a header value.
-    InvalidOrigin,
     /// A request for an existing session over another transport, outside an upgrade.
     TransportMismatch,
     /// A WebSocket handshake without the WebSocket upgrade headers, or an upgrade request
@@ -178,7 +176,6 @@ impl std::error::Error for Error {}
 impl fmt::Display for BadRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            BadRequest::InvalidOrigin => f.write_str("the origin header has invalid characters"),
             BadRequest::TransportMismatch => {
                 f.write_str("the session uses another transport and is not upgrading")
             }

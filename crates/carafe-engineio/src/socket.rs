@@ -248,6 +248,7 @@ impl State {
 
     /// Queues a packet, or closes the session if it would pass `limit`. Returns whether
     /// the writer must be woken (the queue was empty).
+    #[cfg(test)]
     pub(crate) fn push(&mut self, packet: Outgoing, limit: usize) -> Result<bool, SendError> {
         if self.phase != Phase::Open {
             return Err(SendError::Closed);
@@ -260,6 +261,26 @@ impl State {
         self.queued_bytes += cost;
         self.queue.push_back(packet);
         Ok(self.queue.len() == 1)
+    }
+
+    /// Queues several packets with nothing between them, all or none.
+    pub(crate) fn push_all(
+        &mut self,
+        packets: impl IntoIterator<Item = Outgoing> + Clone,
+        limit: usize,
+    ) -> Result<bool, SendError> {
+        if self.phase != Phase::Open {
+            return Err(SendError::Closed);
+        }
+        let cost: usize = packets.clone().into_iter().map(|p| p.cost()).sum();
+        if self.queued_bytes + cost > limit {
+            self.close_now(DisconnectReason::BufferFull);
+            return Err(SendError::BufferFull);
+        }
+        let was_empty = self.queue.is_empty();
+        self.queued_bytes += cost;
+        self.queue.extend(packets);
+        Ok(was_empty && !self.queue.is_empty())
     }
 
     /// Takes every queued packet. Taking the final [`Outgoing::Close`] of a graceful close
@@ -386,9 +407,12 @@ impl Session {
         self.lifecycle.notify_waiters();
     }
 
-    fn push(&self, packet: Outgoing) -> Result<(), SendError> {
+    fn push_all(
+        &self,
+        packets: impl IntoIterator<Item = Outgoing> + Clone,
+    ) -> Result<(), SendError> {
         let limit = self.engine.config.max_buffered_bytes;
-        let pushed = self.lock().push(packet, limit);
+        let pushed = self.lock().push_all(packets, limit);
         match pushed {
             Ok(true) => self.outgoing.notify_waiters(),
             Ok(false) => {}
@@ -464,7 +488,25 @@ impl Socket {
     /// # }
     /// ```
     pub fn send_packet(&self, packet: MessagePacket) -> Result<(), SendError> {
-        self.session.push(Outgoing::Message(packet))
+        self.session.push_all([Outgoing::Message(packet)])
+    }
+
+    /// Queues several messages with no other packet between them, all or none: a
+    /// Socket.IO packet and its binary attachments, say.
+    ///
+    /// ```no_run
+    /// # fn f(socket: carafe_engineio::Socket) -> Result<(), carafe_engineio::SendError> {
+    /// use carafe_engineio::packet::MessagePacket;
+    ///
+    /// socket.send_all(&[
+    ///     MessagePacket::text(r#"51-["file",{"_placeholder":true,"num":0}]"#),
+    ///     MessagePacket::binary(vec![1, 2, 3]),
+    /// ])?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_all(&self, packets: &[MessagePacket]) -> Result<(), SendError> {
+        self.session
+            .push_all(packets.iter().cloned().map(Outgoing::Message))
     }
 
     /// Closes the session after what is already queued has been sent; the handler gets
