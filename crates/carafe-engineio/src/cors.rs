@@ -201,13 +201,25 @@ mod tests {
     #[test]
     fn same_origin_is_the_default() {
         let policy = cors(AllowedOrigins::default());
-        let same = headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")]);
+        let same = headers(&[
+            ("origin", "http://localhost:3000"),
+            ("host", "localhost:3000"),
+        ]);
         assert!(matches!(policy.check(&same), Origin::Allowed(_)));
-        let tls = headers(&[("origin", "https://LOCALHOST:3000"), ("host", "localhost:3000")]);
+        let tls = headers(&[
+            ("origin", "https://LOCALHOST:3000"),
+            ("host", "localhost:3000"),
+        ]);
         assert!(matches!(policy.check(&tls), Origin::Allowed(_)));
-        let other = headers(&[("origin", "http://evil.example"), ("host", "localhost:3000")]);
+        let other = headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "localhost:3000"),
+        ]);
         assert_eq!(policy.check(&other), Origin::Denied);
-        let port = headers(&[("origin", "http://localhost:3001"), ("host", "localhost:3000")]);
+        let port = headers(&[
+            ("origin", "http://localhost:3001"),
+            ("host", "localhost:3000"),
+        ]);
         assert_eq!(policy.check(&port), Origin::Denied);
         assert_eq!(policy.check(&headers(&[("host", "x")])), Origin::Absent);
     }

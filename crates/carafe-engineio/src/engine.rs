@@ -287,12 +287,10 @@ impl Shared {
 }
 
 impl Application for EngineIo {
-    fn call(&self, req: Request) -> impl std::future::Future<Output = Response> + Send {
-        async move {
-            match self.handles(&req) {
-                true => self.handle(req).await,
-                false => not_found(),
-            }
+    async fn call(&self, req: Request) -> Response {
+        match self.handles(&req) {
+            true => self.handle(req).await,
+            false => not_found(),
         }
     }
 }
@@ -323,12 +321,10 @@ impl<A> Mounted<A> {
 }
 
 impl<A: Application> Application for Mounted<A> {
-    fn call(&self, req: Request) -> impl std::future::Future<Output = Response> + Send {
-        async move {
-            match self.engine.handles(&req) {
-                true => self.engine.handle(req).await,
-                false => self.inner.call(req).await,
-            }
+    async fn call(&self, req: Request) -> Response {
+        match self.engine.handles(&req) {
+            true => self.engine.handle(req).await,
+            false => self.inner.call(req).await,
         }
     }
 }

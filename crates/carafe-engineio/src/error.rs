@@ -265,9 +265,21 @@ mod tests {
     #[test]
     fn every_error_answers_as_the_reference_server() {
         let cases: Vec<(Error, u16, &str)> = vec![
-            (Error::UnknownTransport, 400, r#"{"code":0,"message":"Transport unknown"}"#),
-            (Error::UnknownSid, 400, r#"{"code":1,"message":"Session ID unknown"}"#),
-            (Error::BadHandshakeMethod, 400, r#"{"code":2,"message":"Bad handshake method"}"#),
+            (
+                Error::UnknownTransport,
+                400,
+                r#"{"code":0,"message":"Transport unknown"}"#,
+            ),
+            (
+                Error::UnknownSid,
+                400,
+                r#"{"code":1,"message":"Session ID unknown"}"#,
+            ),
+            (
+                Error::BadHandshakeMethod,
+                400,
+                r#"{"code":2,"message":"Bad handshake method"}"#,
+            ),
             (
                 Error::BadRequest(BadRequest::TransportMismatch),
                 400,

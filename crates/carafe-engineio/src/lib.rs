@@ -44,6 +44,9 @@ mod sid;
 mod socket;
 mod transport;
 
+/// Text known to be UTF-8, shared without copying: WebSocket text frames reach the
+/// handler as they were read.
+pub use carafe_serve::websocket::Utf8Bytes as Str;
 pub use config::Config;
 pub use cors::AllowedOrigins;
 pub use engine::{EngineIo, Mounted};
@@ -51,6 +54,3 @@ pub use error::{BadRequest, DisconnectReason, Error, RequestKind};
 pub use handler::Handler;
 pub use sid::Sid;
 pub use socket::{SendError, Socket, Transport};
-/// Text known to be UTF-8, shared without copying: WebSocket text frames reach the
-/// handler as they were read.
-pub use carafe_serve::websocket::Utf8Bytes as Str;

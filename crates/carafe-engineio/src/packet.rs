@@ -230,9 +230,10 @@ impl Packet {
     /// ```
     pub fn encoded_len(&self) -> usize {
         match self {
-            Packet::Open(data) | Packet::Ping(data) | Packet::Pong(data) | Packet::Message(data) => {
-                1 + data.len()
-            }
+            Packet::Open(data)
+            | Packet::Ping(data)
+            | Packet::Pong(data)
+            | Packet::Message(data) => 1 + data.len(),
             Packet::Binary(data) => 1 + base64_len(data.len()),
             Packet::Close | Packet::Upgrade | Packet::Noop => 1,
         }
@@ -252,7 +253,10 @@ impl Packet {
     pub fn encode_text(&self, out: &mut BytesMut) {
         out.reserve(self.encoded_len());
         match self {
-            Packet::Open(data) | Packet::Ping(data) | Packet::Pong(data) | Packet::Message(data) => {
+            Packet::Open(data)
+            | Packet::Ping(data)
+            | Packet::Pong(data)
+            | Packet::Message(data) => {
                 out.put_u8(self.packet_type().as_byte());
                 out.put_slice(data.as_bytes());
             }

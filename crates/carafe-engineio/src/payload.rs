@@ -124,7 +124,10 @@ mod tests {
             ),
             (
                 b"4hello\x1ebAQIDBA==",
-                vec![message("hello"), Packet::Binary(Bytes::from_static(&[1, 2, 3, 4]))],
+                vec![
+                    message("hello"),
+                    Packet::Binary(Bytes::from_static(&[1, 2, 3, 4])),
+                ],
             ),
             (
                 b"4test1\x1e4test2\x1e4test3",

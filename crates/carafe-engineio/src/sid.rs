@@ -30,9 +30,7 @@ impl Sid {
         getrandom::fill(&mut random)?;
         let mut text = [0u8; LEN];
         // 16 bytes are exactly 22 base64 characters without padding.
-        let written = URL_SAFE_NO_PAD
-            .encode_slice(random, &mut text)
-            .unwrap_or(0);
+        let written = URL_SAFE_NO_PAD.encode_slice(random, &mut text).unwrap_or(0);
         debug_assert_eq!(written, LEN);
         Ok(Sid(text))
     }
@@ -77,7 +75,12 @@ mod tests {
 
     #[test]
     fn malformed_ids_do_not_parse() {
-        for text in ["", "short", "aaaaaaaaaaaaaaaaaaaaa+", "aaaaaaaaaaaaaaaaaaaaaaa"] {
+        for text in [
+            "",
+            "short",
+            "aaaaaaaaaaaaaaaaaaaaa+",
+            "aaaaaaaaaaaaaaaaaaaaaaa",
+        ] {
             assert_eq!(Sid::parse(text), None, "{text:?}");
         }
     }

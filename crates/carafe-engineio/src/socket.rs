@@ -81,9 +81,9 @@ impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SendError::Closed => f.write_str("the session is closed"),
-            SendError::BufferFull => {
-                f.write_str("the client reads too slowly: max_buffered_bytes reached, session closed")
-            }
+            SendError::BufferFull => f.write_str(
+                "the client reads too slowly: max_buffered_bytes reached, session closed",
+            ),
         }
     }
 }

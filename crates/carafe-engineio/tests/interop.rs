@@ -83,7 +83,10 @@ async fn a_message_over_the_limit_ends_the_polling_session() {
     // client abort its pending GET).
     let reason = disconnect_reason(&mut server).await;
     assert!(
-        matches!(reason, DisconnectReason::PingTimeout | DisconnectReason::TransportError),
+        matches!(
+            reason,
+            DisconnectReason::PingTimeout | DisconnectReason::TransportError
+        ),
         "{reason:?}"
     );
 }
@@ -92,21 +95,30 @@ async fn a_message_over_the_limit_ends_the_polling_session() {
 async fn a_message_over_the_limit_ends_the_websocket_session() {
     let mut server = start(config()).await;
     run_client("over-limit:websocket", &server).await;
-    assert_eq!(disconnect_reason(&mut server).await, DisconnectReason::TransportError);
+    assert_eq!(
+        disconnect_reason(&mut server).await,
+        DisconnectReason::TransportError
+    );
 }
 
 #[tokio::test]
 async fn a_client_that_stops_answering_pings_times_out_over_polling() {
     let mut server = start(config()).await;
     run_client("no-pong:polling", &server).await;
-    assert_eq!(disconnect_reason(&mut server).await, DisconnectReason::PingTimeout);
+    assert_eq!(
+        disconnect_reason(&mut server).await,
+        DisconnectReason::PingTimeout
+    );
 }
 
 #[tokio::test]
 async fn a_client_that_stops_answering_pings_times_out_over_websocket() {
     let mut server = start(config()).await;
     run_client("no-pong:websocket", &server).await;
-    assert_eq!(disconnect_reason(&mut server).await, DisconnectReason::PingTimeout);
+    assert_eq!(
+        disconnect_reason(&mut server).await,
+        DisconnectReason::PingTimeout
+    );
 }
 
 #[tokio::test]

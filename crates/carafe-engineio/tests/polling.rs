@@ -17,7 +17,10 @@ async fn the_handshake_answers_an_open_packet_with_the_reference_headers() {
     let server = start(test_config()).await;
     let answer = get(server.addr, "/engine.io/?EIO=4&transport=polling", &[]).await;
     assert_eq!(answer.status, 200);
-    assert_eq!(answer.header("content-type"), Some("text/plain; charset=UTF-8"));
+    assert_eq!(
+        answer.header("content-type"),
+        Some("text/plain; charset=UTF-8")
+    );
     assert_eq!(answer.header("cache-control"), Some("no-store"));
     let json: serde_json::Value = serde_json::from_str(&answer.text()[1..]).expect("json");
     assert_eq!(json["upgrades"], serde_json::json!(["websocket"]));
@@ -26,7 +29,9 @@ async fn the_handshake_answers_an_open_packet_with_the_reference_headers() {
     assert_eq!(json["maxPayload"], 1_000_000);
     let sid = json["sid"].as_str().expect("sid");
     assert_eq!(sid.len(), 22);
-    assert!(sid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    assert!(sid
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
 }
 
 #[tokio::test]
@@ -36,9 +41,18 @@ async fn messages_flow_both_ways_in_order() {
     let answer = post(server.addr, &target(&sid), b"4test1\x1e4test2\x1ebAQIDBA==").await;
     assert_eq!((answer.status, answer.text().as_str()), (200, "ok"));
     assert_eq!(answer.header("content-type"), Some("text/html"));
-    assert_eq!(server.event().await, Event::Message(sid.clone(), "test1".into()));
-    assert_eq!(server.event().await, Event::Message(sid.clone(), "test2".into()));
-    assert_eq!(server.event().await, Event::Binary(sid.clone(), vec![1, 2, 3, 4]));
+    assert_eq!(
+        server.event().await,
+        Event::Message(sid.clone(), "test1".into())
+    );
+    assert_eq!(
+        server.event().await,
+        Event::Message(sid.clone(), "test2".into())
+    );
+    assert_eq!(
+        server.event().await,
+        Event::Binary(sid.clone(), vec![1, 2, 3, 4])
+    );
     let answer = get(server.addr, &target(&sid), &[]).await;
     assert_eq!(answer.text(), "4test1\x1e4test2\x1ebAQIDBA==");
 }
@@ -53,7 +67,12 @@ async fn a_waiting_get_is_answered_when_a_message_is_sent() {
         async move { get(addr, &target, &[]).await }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    server.engine.socket(&sid).expect("open").send("later").expect("send");
+    server
+        .engine
+        .socket(&sid)
+        .expect("open")
+        .send("later")
+        .expect("send");
     assert_eq!(poll.await.expect("poll").text(), "4later");
 }
 
@@ -65,7 +84,10 @@ async fn the_heartbeat_pings_after_one_interval_and_a_missing_pong_times_out() {
     for _ in 0..2 {
         let answer = get(server.addr, &target(&sid), &[]).await;
         assert_eq!(answer.text(), "2");
-        assert!(started.elapsed() >= Duration::from_millis(290), "not before pingInterval");
+        assert!(
+            started.elapsed() >= Duration::from_millis(290),
+            "not before pingInterval"
+        );
         assert_eq!(post(server.addr, &target(&sid), b"3").await.status, 200);
     }
     let answer = get(server.addr, &target(&sid), &[]).await;
@@ -169,7 +191,10 @@ async fn a_server_close_flushes_queued_packets_then_sends_close() {
     socket.send("bye").expect("send");
     socket.close();
     assert!(socket.send("too late").is_err());
-    assert_eq!(get(server.addr, &target(&sid), &[]).await.text(), "4bye\x1e1");
+    assert_eq!(
+        get(server.addr, &target(&sid), &[]).await.text(),
+        "4bye\x1e1"
+    );
     assert_eq!(
         server.event().await,
         Event::Disconnect(sid.clone(), DisconnectReason::ForcedClose)
@@ -220,7 +245,10 @@ async fn socket_handles_expose_the_handshake() {
     let _ = server.event().await;
     let socket = server.engine.socket(&sid).expect("open");
     assert_eq!(socket.headers()["x-user"], "ada");
-    assert_eq!(socket.uri().query(), Some("EIO=4&transport=polling&token=abc"));
+    assert_eq!(
+        socket.uri().query(),
+        Some("EIO=4&transport=polling&token=abc")
+    );
     assert_eq!(socket.peer_addr().map(|a| a.ip().is_loopback()), Some(true));
     assert_eq!(socket.transport(), carafe_engineio::Transport::Polling);
     assert!(socket.is_open());

@@ -24,10 +24,21 @@ async fn a_websocket_session_opens_without_upgrades_and_echoes_text_and_binary()
     assert_eq!(server.event().await, Event::Connect(sid.clone()));
     ws_send(&mut ws, "4hello").await;
     assert_eq!(ws_text(&mut ws).await, "4hello");
-    ws.send(Message::binary(vec![1u8, 2, 3, 4])).await.expect("send");
-    assert_eq!(ws_next(&mut ws).await, Some(Message::binary(vec![1u8, 2, 3, 4])));
-    assert_eq!(server.event().await, Event::Message(sid.clone(), "hello".into()));
-    assert_eq!(server.event().await, Event::Binary(sid.clone(), vec![1, 2, 3, 4]));
+    ws.send(Message::binary(vec![1u8, 2, 3, 4]))
+        .await
+        .expect("send");
+    assert_eq!(
+        ws_next(&mut ws).await,
+        Some(Message::binary(vec![1u8, 2, 3, 4]))
+    );
+    assert_eq!(
+        server.event().await,
+        Event::Message(sid.clone(), "hello".into())
+    );
+    assert_eq!(
+        server.event().await,
+        Event::Binary(sid.clone(), vec![1, 2, 3, 4])
+    );
     assert_eq!(
         server.engine.socket(&sid).map(|s| s.transport()),
         Some(Transport::WebSocket)
@@ -97,7 +108,11 @@ async fn a_message_over_max_payload_closes_the_websocket() {
     let sid = open_sid(&ws_text(&mut ws).await);
     let _ = server.event().await;
     ws_send(&mut ws, &format!("4{}", "y".repeat(999))).await;
-    assert_eq!(ws_text(&mut ws).await.len(), 1000, "a message at the limit passes");
+    assert_eq!(
+        ws_text(&mut ws).await.len(),
+        1000,
+        "a message at the limit passes"
+    );
     let _ = server.event().await;
     ws_send(&mut ws, &format!("4{}", "x".repeat(1000))).await;
     assert_eq!(ws_next(&mut ws).await, None);
@@ -123,7 +138,11 @@ async fn an_upgrade_flushes_buffered_packets_in_order_without_loss_or_duplicates
     let mut ws = ws_connect(addr, &format!("transport=websocket&sid={sid}")).await;
     ws_send(&mut ws, "2probe").await;
     assert_eq!(ws_text(&mut ws).await, "3probe");
-    assert_eq!(poll.await.expect("poll").text(), "6", "noop to the pending GET");
+    assert_eq!(
+        poll.await.expect("poll").text(),
+        "6",
+        "noop to the pending GET"
+    );
     for n in 0..5 {
         socket.send(&format!("during {n}")).expect("send");
     }
@@ -138,9 +157,17 @@ async fn an_upgrade_flushes_buffered_packets_in_order_without_loss_or_duplicates
     assert_eq!(socket.transport(), Transport::WebSocket);
     ws_send(&mut ws, "4hello").await;
     assert_eq!(ws_text(&mut ws).await, "4hello");
-    assert_eq!(get(addr, &target(&sid), &[]).await.status, 400, "polling after upgrade");
+    assert_eq!(
+        get(addr, &target(&sid), &[]).await.status,
+        400,
+        "polling after upgrade"
+    );
     let mut second = ws_connect(addr, &format!("transport=websocket&sid={sid}")).await;
-    assert_eq!(ws_next(&mut second).await, None, "a second websocket is closed");
+    assert_eq!(
+        ws_next(&mut second).await,
+        None,
+        "a second websocket is closed"
+    );
     ws_send(&mut ws, "4still").await;
     assert_eq!(ws_text(&mut ws).await, "4still");
 }
@@ -156,7 +183,10 @@ async fn a_failed_probe_leaves_the_session_polling() {
     assert_eq!(ws_next(&mut ws).await, None);
     let socket = server.engine.socket(&sid).expect("still open");
     socket.send("over polling").expect("send");
-    assert_eq!(get(server.addr, &target(&sid), &[]).await.text(), "4over polling");
+    assert_eq!(
+        get(server.addr, &target(&sid), &[]).await.text(),
+        "4over polling"
+    );
     assert_eq!(socket.transport(), Transport::Polling);
 }
 

@@ -11,7 +11,10 @@ fn text(s: &str) -> Str {
 #[test]
 fn spec_examples_round_trip() {
     let cases: &[(&str, Packet)] = &[
-        ("0{\"sid\":\"abc\"}", Packet::Open(text("{\"sid\":\"abc\"}"))),
+        (
+            "0{\"sid\":\"abc\"}",
+            Packet::Open(text("{\"sid\":\"abc\"}")),
+        ),
         ("1", Packet::Close),
         ("2", Packet::PING),
         ("2probe", Packet::Ping(text("probe"))),
@@ -19,7 +22,10 @@ fn spec_examples_round_trip() {
         ("3probe", Packet::Pong(text("probe"))),
         ("4hello", Packet::Message(text("hello"))),
         ("4", Packet::Message(text(""))),
-        ("4€ and \u{1e}-free", Packet::Message(text("€ and \u{1e}-free"))),
+        (
+            "4€ and \u{1e}-free",
+            Packet::Message(text("€ and \u{1e}-free")),
+        ),
         ("5", Packet::Upgrade),
         ("6", Packet::Noop),
         (
@@ -34,7 +40,11 @@ fn spec_examples_round_trip() {
             Ok(packet),
             "decoding {wire:?}"
         );
-        assert_eq!(packet.encode_to_vec(), wire.as_bytes(), "encoding {packet:?}");
+        assert_eq!(
+            packet.encode_to_vec(),
+            wire.as_bytes(),
+            "encoding {packet:?}"
+        );
         assert_eq!(packet.encoded_len(), wire.len(), "length of {packet:?}");
     }
 }
@@ -62,7 +72,11 @@ fn malformed_packets_are_rejected() {
         ("bAQIDBA=x", ParseError::InvalidBase64),
     ];
     for (wire, error) in cases {
-        assert_eq!(Packet::decode_text(text(wire)), Err(*error), "decoding {wire:?}");
+        assert_eq!(
+            Packet::decode_text(text(wire)),
+            Err(*error),
+            "decoding {wire:?}"
+        );
     }
 }
 

@@ -4,7 +4,10 @@ const LIMIT: usize = 10_000;
 
 fn state() -> (State, Instant) {
     let now = Instant::now();
-    (State::new(Transport::Polling, now, Duration::from_millis(300)), now)
+    (
+        State::new(Transport::Polling, now, Duration::from_millis(300)),
+        now,
+    )
 }
 
 fn message(text: &str) -> Outgoing {
@@ -125,7 +128,10 @@ fn closing_answers_the_waiting_get_by_who_closed() {
     state.poll_waiting = true;
     state.close_now(DisconnectReason::PingTimeout);
     assert_eq!(state.poll_answer, Some(PollAnswer::Close));
-    assert!(!state.close_now(DisconnectReason::ParseError), "closes once");
+    assert!(
+        !state.close_now(DisconnectReason::ParseError),
+        "closes once"
+    );
 }
 
 #[test]

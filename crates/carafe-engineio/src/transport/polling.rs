@@ -18,7 +18,7 @@ use carafe_serve::{Body, Request, Response};
 
 use crate::engine::EngineIo;
 use crate::error::BadRequest;
-use crate::packet::{ParseError, PacketType};
+use crate::packet::{PacketType, ParseError};
 use crate::payload::{Payload, SEPARATOR};
 use crate::socket::{Handshake, Outgoing, Phase, PollAnswer, Tick, Upgrade};
 use crate::{DisconnectReason, Error, Socket, Transport};
@@ -79,7 +79,9 @@ pub(crate) async fn get(socket: &Socket) -> Result<Response, Error> {
         let mut state = session.lock();
         if matches!(state.phase, Phase::Closed(_)) {
             return match std::mem::take(&mut state.noop_owed) {
-                true => Ok(payload_response(encode_answer(Answer::Special(PollAnswer::Noop)))),
+                true => Ok(payload_response(encode_answer(Answer::Special(
+                    PollAnswer::Noop,
+                )))),
                 false => Err(Error::UnknownSid),
             };
         }
@@ -169,8 +171,8 @@ fn encode_answer(answer: Answer) -> Body {
         Answer::Special(PollAnswer::Close) => return Body::from(&b"1"[..]),
         Answer::Packets(packets) => packets,
     };
-    if let [Outgoing::Message(message)] = packets.as_slices().0 {
-        if let (Some(wire), 1) = (message.wire_text(), packets.len()) {
+    if let (1, Some(Outgoing::Message(message))) = (packets.len(), packets.front()) {
+        if let Some(wire) = message.wire_text() {
             // One text message: its wire form is the whole body, no copy.
             return Body::from(Bytes::from(wire.clone()));
         }

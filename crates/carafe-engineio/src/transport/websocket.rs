@@ -21,8 +21,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use carafe_serve::websocket::{
-    self, close_code, Message, PendingWebSocket, WebSocketConfig, WebSocketError,
-    WebSocketReader, WebSocketWriter,
+    self, close_code, Message, PendingWebSocket, WebSocketConfig, WebSocketError, WebSocketReader,
+    WebSocketWriter,
 };
 use carafe_serve::{Request, Response};
 
@@ -47,7 +47,10 @@ fn config(engine: &crate::Config) -> WebSocketConfig {
         .close_on_shutdown(false)
 }
 
-fn accept(req: &mut Request, engine: &crate::Config) -> Result<(Response, PendingWebSocket), Error> {
+fn accept(
+    req: &mut Request,
+    engine: &crate::Config,
+) -> Result<(Response, PendingWebSocket), Error> {
     websocket::accept(req, &config(engine)).map_err(|handshake| {
         tracing::debug!(target: "carafe::engineio", "websocket handshake refused: {handshake}");
         Error::BadRequest(BadRequest::TransportHandshake)
@@ -265,7 +268,10 @@ fn on_frame(socket: &Socket, item: Option<Result<Message, WebSocketError>>) {
 
 /// Writes packets in order, one frame each; the final `Close` of a graceful close
 /// becomes a close frame.
-async fn write_batch(writer: WebSocketWriter, batch: VecDeque<Outgoing>) -> Result<(), WebSocketError> {
+async fn write_batch(
+    writer: WebSocketWriter,
+    batch: VecDeque<Outgoing>,
+) -> Result<(), WebSocketError> {
     for packet in batch {
         let message = match packet {
             Outgoing::Message(message) => match message.wire_text() {

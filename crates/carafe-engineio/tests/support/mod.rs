@@ -78,10 +78,16 @@ pub fn test_config() -> Config {
 /// `inner` to every other path.
 pub async fn start(config: Config) -> Server {
     let (tx, events) = mpsc::unbounded_channel();
-    let engine = EngineIo::new(config, Recorder { events: tx, echo: true });
-    let app = engine.clone().mount(|_req: Request| async {
-        Response::new(Body::from("inner"))
-    });
+    let engine = EngineIo::new(
+        config,
+        Recorder {
+            events: tx,
+            echo: true,
+        },
+    );
+    let app = engine
+        .clone()
+        .mount(|_req: Request| async { Response::new(Body::from("inner")) });
     let mut serve_config = carafe_serve::Config::default();
     serve_config.access_log = false;
     let mut server =
@@ -89,7 +95,11 @@ pub async fn start(config: Config) -> Server {
     server.activate().expect("listen");
     let addr = server.local_addr();
     tokio::spawn(server.serve_forever(app));
-    Server { addr, engine, events }
+    Server {
+        addr,
+        engine,
+        events,
+    }
 }
 
 impl Server {
@@ -205,8 +215,8 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         let Some(end) = body.windows(2).position(|w| w == b"\r\n") else {
             return out;
         };
-        let size = usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16)
-            .unwrap_or(0);
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&body[..end]).trim(), 16).unwrap_or(0);
         if size == 0 {
             return out;
         }
@@ -228,7 +238,9 @@ pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 pub async fn ws_connect(addr: SocketAddr, query: &str) -> Ws {
     let url = format!("ws://{addr}/engine.io/?EIO=4&{query}");
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("ws connect");
+    let (ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("ws connect");
     ws
 }
 
