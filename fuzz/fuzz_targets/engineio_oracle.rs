@@ -20,9 +20,17 @@ pub(crate) fn check_packet(input: &[u8]) {
     };
     let mut wire = BytesMut::new();
     packet.encode_text(&mut wire);
-    assert_eq!(wire.len(), packet.encoded_len(), "encoded_len of {packet:?}");
+    assert_eq!(
+        wire.len(),
+        packet.encoded_len(),
+        "encoded_len of {packet:?}"
+    );
     let again = Str::try_from(wire.freeze()).expect("encoded packets are UTF-8");
-    assert_eq!(Packet::decode_text(again).as_ref(), Ok(&packet), "round trip");
+    assert_eq!(
+        Packet::decode_text(again).as_ref(),
+        Ok(&packet),
+        "round trip"
+    );
 }
 
 /// One long-polling body: decoding never panics, and decoded packets re-encode to a
@@ -31,7 +39,10 @@ pub(crate) fn check_payload(input: &[u8]) {
     let Ok(packets) = decode_payload(Bytes::copy_from_slice(input)) else {
         return;
     };
-    assert!(!packets.is_empty(), "a valid payload has at least one packet");
+    assert!(
+        !packets.is_empty(),
+        "a valid payload has at least one packet"
+    );
     let mut wire = BytesMut::new();
     encode_payload(&packets, &mut wire);
     assert_eq!(decode_payload(wire.freeze()), Ok(packets), "round trip");

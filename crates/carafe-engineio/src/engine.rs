@@ -98,7 +98,9 @@ impl EngineIo {
     /// # use carafe_engineio::{Config, EngineIo, Handler, Socket, Str};
     /// # struct H; impl Handler for H { fn on_message(&self, _: &Socket, _: Str) {} }
     /// let engine = EngineIo::new(Config::default(), H);
-    /// let req = carafe_serve::Request::get("/engine.io/?EIO=4").body(Default::default()).unwrap();
+    /// let req = http::Request::get("/engine.io/?EIO=4")
+    ///     .body(carafe_serve::Body::empty())
+    ///     .unwrap();
     /// assert!(engine.handles(&req));
     /// ```
     pub fn handles(&self, req: &Request) -> bool {
