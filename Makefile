@@ -3,7 +3,7 @@
 CARGO ?= cargo
 PORT ?= 8082
 
-.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps bench-ws
+.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps bench-ws interop-deps
 
 ## run: the main example (http://127.0.0.1:$(PORT))
 run:
@@ -18,8 +18,12 @@ fmt:
 lint:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-unit:
+unit: interop-deps autobahn-deps
 	$(CARGO) test --workspace --all-features
+
+## interop-deps: the npm clients the interop tests drive (interop/package.json), when missing
+interop-deps:
+	test -d interop/node_modules/engine.io-client || npm ci --prefix interop --no-audit --no-fund
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --all-features
