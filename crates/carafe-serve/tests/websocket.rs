@@ -412,8 +412,7 @@ async fn permessage_deflate_is_negotiated_with_python_websockets_and_messages_ro
     let server = start_server(app, quick_config()).await;
     let out = python(deflate_script(server.addr, "/deflate")).await;
     assert_eq!(
-        out,
-        "permessage-deflate\nok",
+        out, "permessage-deflate\nok",
         "the server should accept Python's offer (client_max_window_bits) with plain defaults"
     );
 }
@@ -501,7 +500,11 @@ async fn recv_cancelled_mid_frame_loses_nothing() {
     let mut bytes = Vec::new();
     for word in ["alpha", "bravo", "charlie"] {
         bytes.extend_from_slice(&[0x81, 0x80 | word.len() as u8, 1, 2, 3, 4]);
-        bytes.extend(word.bytes().zip([1u8, 2, 3, 4].iter().cycle()).map(|(b, k)| b ^ k));
+        bytes.extend(
+            word.bytes()
+                .zip([1u8, 2, 3, 4].iter().cycle())
+                .map(|(b, k)| b ^ k),
+        );
     }
     for piece in bytes.chunks(3) {
         stream.write_all(piece).await.expect("write");

@@ -54,14 +54,21 @@ fn every_corpus_file_passes_the_checks_and_each_seed_gets_its_pinned_answer() {
         let path = entry.expect("entry").path();
         let input = std::fs::read(&path).expect("read seed");
         let run = oracle::check(&input);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if let Some((_, count, code)) = SEEDS.iter().find(|(seed, ..)| *seed == name) {
             assert_eq!(run.messages.len(), *count, "{name}: {run:?}");
             assert_eq!(run.error, code.map(Some), "{name}: {run:?}");
             seen += 1;
         }
     }
-    assert_eq!(seen, SEEDS.len(), "a pinned seed is missing from the corpus");
+    assert_eq!(
+        seen,
+        SEEDS.len(),
+        "a pinned seed is missing from the corpus"
+    );
 }
 
 #[test]
@@ -79,7 +86,11 @@ fn compressed_seeds_decode_once_deflate_is_on() {
     let bomb = std::fs::read(corpus().join("deflate_bomb_200k_zeros")).expect("seed");
     let limit = WebSocketConfig::default().max_message_size(100_000);
     let run = oracle::decode(&limit, true, &[&bomb]);
-    assert_eq!(run.error, Some(Some(1009)), "the bomb must stop at the limit");
+    assert_eq!(
+        run.error,
+        Some(Some(1009)),
+        "the bomb must stop at the limit"
+    );
 }
 
 fn config() -> ProptestConfig {

@@ -309,7 +309,10 @@ mod tests {
         assert!(offer("permessage-deflate; server_max_window_bits=010").is_none());
         assert!(offer("permessage-deflate; server_max_window_bits").is_none());
         assert!(offer("permessage-deflate; mystery").is_none());
-        assert!(offer("permessage-deflate; server_no_context_takeover; server_no_context_takeover").is_none());
+        assert!(offer(
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover"
+        )
+        .is_none());
         assert!(offer("x-webkit-deflate-frame").is_none());
         let (agreed, _) = offer(
             "permessage-deflate; server_max_window_bits=8, permessage-deflate; server_no_context_takeover",
@@ -331,7 +334,9 @@ mod tests {
             for text in ["", "hello hello hello", "hello hello hello", "x"] {
                 let packed = compressor.compress(text.as_bytes()).expect("compress");
                 let mut out = BytesMut::new();
-                inflater.inflate(&packed, &mut out, 1 << 20, true).expect("inflate");
+                inflater
+                    .inflate(&packed, &mut out, 1 << 20, true)
+                    .expect("inflate");
                 assert_eq!(&out[..], text.as_bytes());
             }
         }
@@ -342,11 +347,15 @@ mod tests {
         let mut inflater = Inflater::new(false);
         let mut out = BytesMut::new();
         let sample = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
-        inflater.inflate(&sample, &mut out, 100, true).expect("inflate");
+        inflater
+            .inflate(&sample, &mut out, 100, true)
+            .expect("inflate");
         assert_eq!(&out[..], b"Hello");
         // Context takeover: the second "Hello" refers back to the first (§7.2.3.2).
         let mut again = BytesMut::new();
-        inflater.inflate(&[0xf2, 0x00, 0x11, 0x00, 0x00], &mut again, 100, true).expect("inflate");
+        inflater
+            .inflate(&[0xf2, 0x00, 0x11, 0x00, 0x00], &mut again, 100, true)
+            .expect("inflate");
         assert_eq!(&again[..], b"Hello");
     }
 
@@ -361,8 +370,17 @@ mod tests {
         assert!(bomb.len() * 50 < 8 << 20, "{}", bomb.len());
         let mut inflater = Inflater::new(false);
         let mut out = BytesMut::new();
-        let error = inflater.inflate(&bomb, &mut out, 100_000, true).unwrap_err();
-        assert!(matches!(error, WebSocketError::MessageTooBig { max: 100_000, .. }), "{error:?}");
-        assert!(out.len() <= 100_000 && out.capacity() < 200_000, "{}", out.capacity());
+        let error = inflater
+            .inflate(&bomb, &mut out, 100_000, true)
+            .expect_err("must fail");
+        assert!(
+            matches!(error, WebSocketError::MessageTooBig { max: 100_000, .. }),
+            "{error:?}"
+        );
+        assert!(
+            out.len() <= 100_000 && out.capacity() < 200_000,
+            "{}",
+            out.capacity()
+        );
     }
 }

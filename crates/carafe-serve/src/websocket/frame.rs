@@ -154,13 +154,17 @@ impl Decoder {
     fn check_sequence(&self, head: &Head) -> Result<(), WebSocketError> {
         if head.opcode >= opcode::CLOSE {
             if head.rsv1 {
-                return Err(protocol("a control frame has RSV1 set; control frames are never compressed"));
+                return Err(protocol(
+                    "a control frame has RSV1 set; control frames are never compressed",
+                ));
             }
             return Ok(());
         }
         let compressed = match (&self.partial, head.opcode) {
             (None, opcode::CONTINUATION) => {
-                return Err(protocol("a continuation frame arrived with no message to continue"));
+                return Err(protocol(
+                    "a continuation frame arrived with no message to continue",
+                ));
             }
             (Some(_), opcode::CONTINUATION) if head.rsv1 => {
                 return Err(protocol(
@@ -169,7 +173,9 @@ impl Decoder {
             }
             (Some(partial), opcode::CONTINUATION) => partial.compressed,
             (Some(_), _) => {
-                return Err(protocol("a new message began before the previous one's final frame"));
+                return Err(protocol(
+                    "a new message began before the previous one's final frame",
+                ));
             }
             (None, _) if head.rsv1 && self.inflater.is_none() => {
                 return Err(protocol("RSV1 is set but no extension was negotiated"));
@@ -177,7 +183,10 @@ impl Decoder {
             (None, _) => head.rsv1,
         };
         if !compressed {
-            let so_far = self.partial.as_ref().map_or(0, |partial| partial.data.len());
+            let so_far = self
+                .partial
+                .as_ref()
+                .map_or(0, |partial| partial.data.len());
             let size = so_far.saturating_add(head.len);
             if size > self.max_message_size {
                 return Err(WebSocketError::MessageTooBig {
@@ -218,7 +227,9 @@ impl Decoder {
     /// Adds a frame's payload to the message in progress; the message once `fin`.
     fn append(&mut self, payload: &[u8], fin: bool) -> Result<Option<Message>, WebSocketError> {
         let Some(partial) = self.partial.as_mut() else {
-            return Err(protocol("a continuation frame arrived with no message to continue"));
+            return Err(protocol(
+                "a continuation frame arrived with no message to continue",
+            ));
         };
         if partial.compressed {
             let Some(inflater) = self.inflater.as_mut() else {
@@ -267,9 +278,16 @@ fn parse_head(buf: &[u8], max_frame_size: usize) -> Result<Option<Head>, WebSock
     let code = first & 0x0f;
     if !matches!(
         code,
-        opcode::CONTINUATION | opcode::TEXT | opcode::BINARY | opcode::CLOSE | opcode::PING | opcode::PONG
+        opcode::CONTINUATION
+            | opcode::TEXT
+            | opcode::BINARY
+            | opcode::CLOSE
+            | opcode::PING
+            | opcode::PONG
     ) {
-        return Err(WebSocketError::Protocol(format!("opcode {code:#x} is reserved")));
+        return Err(WebSocketError::Protocol(format!(
+            "opcode {code:#x} is reserved"
+        )));
     }
     if second & 0x80 == 0 {
         return Err(protocol("a client's frames must be masked (RFC 6455 §5.1)"));
@@ -280,14 +298,19 @@ fn parse_head(buf: &[u8], max_frame_size: usize) -> Result<Option<Head>, WebSock
             Some(&[high, low]) => (u64::from(u16::from_be_bytes([high, low])), 2),
             _ => return Ok(None),
         },
-        127 => match buf.get(2..10).and_then(|bytes| <[u8; 8]>::try_from(bytes).ok()) {
+        127 => match buf
+            .get(2..10)
+            .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        {
             Some(bytes) => (u64::from_be_bytes(bytes), 8),
             None => return Ok(None),
         },
         short => (u64::from(short), 0),
     };
     if len >> 63 != 0 {
-        return Err(protocol("a 64-bit frame length has its most significant bit set"));
+        return Err(protocol(
+            "a 64-bit frame length has its most significant bit set",
+        ));
     }
     if code >= opcode::CLOSE {
         if !fin {
@@ -358,7 +381,9 @@ fn check_utf8(data: &[u8], checked: &mut usize, fin: bool) -> Result<(), WebSock
 fn close_frame(payload: Bytes) -> Result<Option<CloseFrame>, WebSocketError> {
     match payload.len() {
         0 => Ok(None),
-        1 => Err(protocol("a close frame's 1-byte payload has no room for its 2-byte code")),
+        1 => Err(protocol(
+            "a close frame's 1-byte payload has no room for its 2-byte code",
+        )),
         _ => {
             let code = u16::from_be_bytes([payload[0], payload[1]]);
             if !may_be_sent(code) {

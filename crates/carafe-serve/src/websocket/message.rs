@@ -5,7 +5,6 @@ use std::fmt;
 
 use bytes::Bytes;
 
-
 /// Close codes from RFC 6455 §7.4.1 that this module sends.
 pub mod close_code {
     /// 1000: the purpose of the connection has been fulfilled.
