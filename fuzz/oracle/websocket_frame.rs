@@ -15,7 +15,9 @@ use carafe_serve::websocket::{Message, WebSocketConfig, WebSocketError};
 
 /// Limits small enough for short fuzz inputs to reach.
 pub(crate) fn tight() -> WebSocketConfig {
-    WebSocketConfig::default().max_frame_size(64).max_message_size(100)
+    WebSocketConfig::default()
+        .max_frame_size(64)
+        .max_message_size(100)
 }
 
 /// What one decoder made of one input.
@@ -35,7 +37,10 @@ pub(crate) fn check(input: &[u8]) -> Run {
             for cuts in cut_sets(input) {
                 let pieces = pieces(input, &cuts);
                 let split = decode(&config, deflate, &pieces);
-                assert_eq!(whole, split, "whole and cut at {cuts:?} differ (deflate {deflate})");
+                assert_eq!(
+                    whole, split,
+                    "whole and cut at {cuts:?} differ (deflate {deflate})"
+                );
             }
             for message in &whole.messages {
                 obeys_protocol(message, &config);
@@ -132,12 +137,9 @@ pub(crate) fn cut_sets(input: &[u8]) -> Vec<Vec<usize>> {
     if input.len() < 2 {
         return sets;
     }
-    let mut state = input
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-        })
-        | 1;
+    let mut state = input.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    }) | 1;
     for _ in 0..3 {
         state ^= state << 13;
         state ^= state >> 7;
