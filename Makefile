@@ -3,7 +3,7 @@
 CARGO ?= cargo
 PORT ?= 8082
 
-.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps bench-ws interop-deps
+.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws interop-deps
 
 ## run: the main example (http://127.0.0.1:$(PORT))
 run:
@@ -36,8 +36,12 @@ autobahn-deps:
 autobahn: autobahn-deps
 	interop/autobahn/run
 
+## autobahn-deflate: the Autobahn suite with permessage-deflate on, 12.* and 13.* included (~5 min)
+autobahn-deflate: autobahn-deps
+	interop/autobahn/run --deflate
+
 ## ci: what .ci/run executes on a clean machine
-ci: test
+ci: test autobahn-deflate
 
 ## bench: side-by-side benchmark against axum, actix-web, hyper and a canned-response ceiling
 bench:

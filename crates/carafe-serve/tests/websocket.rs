@@ -20,12 +20,18 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// `/echo` echoes, `/small` echoes with a 1 KiB message limit, `/split` runs a split
-/// socket, `/bye` closes at once with 4000; anything else answers the handshake error.
+/// `/echo` echoes, `/small` echoes with a 1 KiB message limit, `/deflate` echoes with
+/// permessage-deflate on, `/deflate-small` with it on and a 64 KiB limit, `/split` runs a
+/// split socket, `/bye` closes at once with 4000; anything else answers the handshake
+/// error.
 async fn app(mut req: Request) -> Response {
     let path = req.uri().path().to_owned();
     let config = match path.as_str() {
         "/small" => WebSocketConfig::default().max_message_size(1024),
+        "/deflate" => WebSocketConfig::default().permessage_deflate(true),
+        "/deflate-small" => WebSocketConfig::default()
+            .permessage_deflate(true)
+            .max_message_size(64 * 1024),
         _ => WebSocketConfig::default(),
     };
     match websocket::accept(&mut req, &config) {
@@ -36,6 +42,7 @@ async fn app(mut req: Request) -> Response {
                 };
                 match path.as_str() {
                     "/split" => split_echo(socket).await,
+                    "/impatient" => impatient_echo(socket).await,
                     "/bye" => {
                         let mut socket = socket;
                         let _ = socket.close(4000, "bye").await;
@@ -55,6 +62,26 @@ async fn echo(mut socket: WebSocket) {
             if socket.send(message).await.is_err() {
                 break;
             }
+        }
+    }
+}
+
+/// Echoes, but gives up on every `recv` after a millisecond and calls it again, as a
+/// heartbeat loop in `select!` does: `recv` must be cancel-safe.
+async fn impatient_echo(mut socket: WebSocket) {
+    loop {
+        let received = tokio::select! {
+            received = socket.recv() => received,
+            () = tokio::time::sleep(Duration::from_millis(1)) => continue,
+        };
+        match received {
+            Some(Ok(message @ (Message::Text(_) | Message::Binary(_)))) => {
+                if socket.send(message).await.is_err() {
+                    return;
+                }
+            }
+            Some(Ok(_)) => {}
+            _ => return,
         }
     }
 }
@@ -304,8 +331,8 @@ async fn graceful_shutdown_closes_the_socket_with_1001() {
     assert!(matches!(stopped, Ok(Ok(Ok(())))), "{stopped:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_websockets_client_gets_its_messages_echoed() {
+/// Runs a Python script (with the `websockets` package) and returns what it printed.
+async fn python(script: String) -> String {
     let check = std::process::Command::new("python3")
         .args(["-c", "import websockets"])
         .output();
@@ -313,6 +340,23 @@ async fn python_websockets_client_gets_its_messages_echoed() {
         check.is_ok_and(|out| out.status.success()),
         "Python's websockets package is missing: run `make autobahn-deps`"
     );
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("timeout")
+            .args(["20", "python3", "-c", &script])
+            .output()
+    });
+    let out = out.await.expect("join").expect("run python3");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_websockets_client_gets_its_messages_echoed() {
     let server = start_server(app, quick_config()).await;
     let script = format!(
         r#"
@@ -330,17 +374,152 @@ asyncio.run(main())
 "#,
         server.addr
     );
-    let out = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("timeout")
-            .args(["20", "python3", "-c", &script])
-            .output()
-    });
-    let out = out.await.expect("join").expect("run python3");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
+    assert_eq!(python(script).await, "from python 0001");
+}
+
+/// Python's `websockets` offers permessage-deflate by default; the script prints the
+/// agreed extension header, then echoes text and binary messages (large, fragmented and
+/// repeated, so the server's context takeover is exercised both ways) and counts the
+/// bytes on the wire.
+fn deflate_script(addr: std::net::SocketAddr, path: &str) -> String {
+    format!(
+        r#"
+import asyncio, websockets
+async def main():
+    async with websockets.connect("ws://{addr}{path}", max_size=None) as ws:
+        print(ws.response.headers.get("Sec-WebSocket-Extensions"))
+        text = "carafe " * 5000
+        for _ in range(3):
+            await ws.send(text)
+            assert await ws.recv() == text
+        data = bytes(range(256)) * 300
+        await ws.send(data)
+        assert await ws.recv() == data
+        await ws.send(iter([b"frag", b"mented"]))
+        assert await ws.recv() == b"fragmented"
+        await ws.send("")
+        assert await ws.recv() == ""
+        pong = await ws.ping(b"p")
+        await asyncio.wait_for(pong, 5)
+        print("ok")
+asyncio.run(main())
+"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permessage_deflate_is_negotiated_with_python_websockets_and_messages_round_trip() {
+    let server = start_server(app, quick_config()).await;
+    let out = python(deflate_script(server.addr, "/deflate")).await;
+    assert_eq!(
+        out, "permessage-deflate\nok",
+        "the server should accept Python's offer (client_max_window_bits) with plain defaults"
     );
-    assert_eq!(stdout.trim(), "from python 0001");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permessage_deflate_parameters_are_honoured() {
+    let server = start_server(app, quick_config()).await;
+    let script = format!(
+        r#"
+import asyncio, websockets
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+async def main():
+    factory = ClientPerMessageDeflateFactory(
+        server_no_context_takeover=True, client_no_context_takeover=True,
+        server_max_window_bits=9, client_max_window_bits=10)
+    async with websockets.connect("ws://{}/deflate", extensions=[factory], compression=None) as ws:
+        print(ws.response.headers.get("Sec-WebSocket-Extensions"))
+        text = "window " * 3000
+        for _ in range(3):
+            await ws.send(text)
+            assert await ws.recv() == text
+        print("ok")
+asyncio.run(main())
+"#,
+        server.addr
+    );
+    assert_eq!(
+        python(script).await,
+        "permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=9\nok"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permessage_deflate_is_not_negotiated_when_off() {
+    let server = start_server(app, quick_config()).await;
+    // Python offers deflate; the server (off by default) answers without it and the
+    // messages still round-trip, uncompressed.
+    let out = python(deflate_script(server.addr, "/echo")).await;
+    assert_eq!(out, "None\nok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compressed_frame_without_negotiation_closes_with_1002() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/echo").await;
+    // RSV1 set on a frame although no extension was agreed.
+    let mut frame = Frame::message(&b"Hello"[..], OpCode::Data(Data::Text), true);
+    frame.header_mut().rsv1 = true;
+    client.send(WsMessage::Frame(frame)).await.expect("send");
+    assert_eq!(close_code_of(&mut client).await, close_code::PROTOCOL_ERROR);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decompression_bomb_closes_with_1009_at_max_message_size() {
+    let server = start_server(app, quick_config()).await;
+    // 16 MiB of zeros compress to about 16 KiB: far under the 64 KiB limit on the wire,
+    // 256 times over it inflated.
+    let script = format!(
+        r#"
+import asyncio, websockets
+async def main():
+    async with websockets.connect("ws://{}/deflate-small") as ws:
+        await ws.send(bytes(16 << 20))
+        try:
+            await asyncio.wait_for(ws.recv(), 10)
+        except websockets.ConnectionClosed as closed:
+            print(closed.rcvd.code)
+asyncio.run(main())
+"#,
+        server.addr
+    );
+    assert_eq!(python(script).await, "1009");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recv_cancelled_mid_frame_loses_nothing() {
+    use tokio::io::AsyncWriteExt;
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/impatient").await;
+    let MaybeTlsStream::Plain(stream) = client.get_mut() else {
+        panic!("a plain TCP connection was expected");
+    };
+    // Masked frames written 3 bytes at a time, 2 ms apart: the server's recv is cancelled
+    // between every piece, with half a head or half a payload in its buffer.
+    let mut bytes = Vec::new();
+    for word in ["alpha", "bravo", "charlie"] {
+        bytes.extend_from_slice(&[0x81, 0x80 | word.len() as u8, 1, 2, 3, 4]);
+        bytes.extend(
+            word.bytes()
+                .zip([1u8, 2, 3, 4].iter().cycle())
+                .map(|(b, k)| b ^ k),
+        );
+    }
+    for piece in bytes.chunks(3) {
+        stream.write_all(piece).await.expect("write");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    for word in ["alpha", "bravo", "charlie"] {
+        assert_eq!(next(&mut client).await, Some(WsMessage::text(word)));
+    }
+}
+
+#[test]
+fn sockets_and_halves_are_send_and_sync() {
+    fn both<T: Send + Sync>() {}
+    both::<WebSocket>();
+    both::<websocket::WebSocketReader>();
+    both::<websocket::WebSocketWriter>();
+    both::<websocket::PendingWebSocket>();
 }

@@ -1,119 +1,158 @@
-//! The frame codec behind [`WebSocket`](super::WebSocket): tokio-tungstenite, chosen by
-//! measurement (see ARCHITECTURE.md, "WebSocket"). Everything that names the codec lives
-//! in this file, so swapping it touches nothing else.
+//! The two halves of a connection over carafe's own frame codec (see ARCHITECTURE.md,
+//! "WebSocket"): the [`Reader`] fills a buffer from the socket and hands it to the
+//! sans-IO [`Decoder`](super::frame::Decoder); the [`Writer`] encodes one message as one
+//! frame and writes it out, compressing it when permessage-deflate was agreed.
+//!
+//! Both halves are cancel-safe: the reader keeps every byte it read in its buffer, and the
+//! writer keeps the unwritten rest of a frame and finishes it before the next one.
 
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use tokio_tungstenite::tungstenite::error::{CapacityError, Error as WsError, ProtocolError};
-use tokio_tungstenite::tungstenite::protocol::{frame, Role, WebSocketConfig as Tuning};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
-use tokio_tungstenite::WebSocketStream;
+use std::io::{self, IoSlice};
 
-use super::{CloseFrame, Message, Utf8Bytes, WebSocketConfig, WebSocketError};
+use bytes::{Buf, Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, ReadHalf, WriteHalf};
+
+use super::deflate::{Agreed, Compressor, Inflater};
+use super::frame::{self, opcode, Decoder};
+use super::{Message, WebSocketConfig, WebSocketError};
 use crate::upgrade::Upgraded;
 
-/// The codec's validated text type, wrapped by [`Utf8Bytes`].
-pub(super) type Utf8 = tokio_tungstenite::tungstenite::Utf8Bytes;
-
-/// The receiving half of a connection.
-pub(super) type Reader = SplitStream<WebSocketStream<Upgraded>>;
-/// The sending half of a connection.
-pub(super) type Writer = SplitSink<WebSocketStream<Upgraded>, WsMessage>;
+/// Payloads up to this size are copied behind the frame head (one write); larger ones are
+/// written from their own buffer with a vectored write, uncopied.
+const INLINE: usize = 2048;
 
 /// Starts speaking WebSocket frames, as the server, on an upgraded connection.
-pub(super) async fn start(upgraded: Upgraded, config: &WebSocketConfig) -> (Reader, Writer) {
-    let stream = WebSocketStream::from_raw_socket(upgraded, Role::Server, Some(tuning(config)));
-    let (writer, reader) = stream.await.split();
+pub(super) fn start(
+    upgraded: Upgraded,
+    config: &WebSocketConfig,
+    deflate: Option<Agreed>,
+) -> (Reader, Writer) {
+    let (read, write) = tokio::io::split(upgraded);
+    let inflater = deflate.map(|agreed| Inflater::new(agreed.client_no_context_takeover));
+    let reader = Reader {
+        io: read,
+        buf: BytesMut::with_capacity(config.read_buffer_size),
+        read_size: config.read_buffer_size.max(256),
+        decoder: Decoder::with_inflater(config, inflater),
+    };
+    let writer = Writer {
+        io: write,
+        head: BytesMut::with_capacity(64),
+        body: Bytes::new(),
+        deflate,
+        compressor: None,
+        closed: false,
+    };
     (reader, writer)
 }
 
-/// The next message, `None` once the connection is closed.
-pub(super) async fn read(reader: &mut Reader) -> Option<Result<Message, WebSocketError>> {
-    loop {
-        match reader.next().await? {
-            Ok(message) => match from_codec(message) {
-                Some(message) => return Some(Ok(message)),
-                None => continue,
-            },
-            Err(error) => return convert_error(error).map(Err),
+/// The receiving half: a read buffer and the decoder.
+#[derive(Debug)]
+pub(super) struct Reader {
+    io: ReadHalf<Upgraded>,
+    buf: BytesMut,
+    read_size: usize,
+    decoder: Decoder,
+}
+
+impl Reader {
+    /// The next message already in the buffer, if any.
+    pub(super) fn decode(&mut self) -> Result<Option<Message>, WebSocketError> {
+        self.decoder.decode(&mut self.buf)
+    }
+
+    /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream. Cancel-safe.
+    pub(super) async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.capacity() - self.buf.len() < self.read_size / 4 {
+            self.buf.reserve(self.read_size);
         }
+        self.io.read_buf(&mut self.buf).await
     }
 }
 
-/// Writes one message and flushes it.
-pub(super) async fn write(writer: &mut Writer, message: Message) -> Result<(), WebSocketError> {
-    writer.send(to_codec(message)).await.map_err(error_on_send)
+/// The sending half: the frame being written and the compressor.
+#[derive(Debug)]
+pub(super) struct Writer {
+    io: WriteHalf<Upgraded>,
+    /// Unwritten frame head (and small payload).
+    head: BytesMut,
+    /// Unwritten large payload, after `head`.
+    body: Bytes,
+    deflate: Option<Agreed>,
+    /// Made on the first compressed message, so idle connections do not pay for it.
+    compressor: Option<Compressor>,
+    /// A close frame has been queued: nothing more may be sent.
+    closed: bool,
 }
 
-/// Flushes automatic answers (pongs, the close reply) the reader has queued.
-pub(super) async fn flush(writer: &mut Writer) -> Result<(), WebSocketError> {
-    writer.flush().await.map_err(error_on_send)
-}
-
-fn tuning(config: &WebSocketConfig) -> Tuning {
-    let mut tuning = Tuning::default();
-    tuning.read_buffer_size = config.read_buffer_size;
-    tuning.write_buffer_size = config.write_buffer_size;
-    // tungstenite panics unless the bound is above the buffer size.
-    tuning.max_write_buffer_size = config
-        .max_write_buffer_size
-        .max(config.write_buffer_size.saturating_add(1));
-    tuning.max_message_size = Some(config.max_message_size);
-    tuning.max_frame_size = Some(config.max_frame_size);
-    tuning
-}
-
-fn to_codec(message: Message) -> WsMessage {
-    match message {
-        Message::Text(text) => WsMessage::Text(text.0),
-        Message::Binary(data) => WsMessage::Binary(data),
-        Message::Ping(data) => WsMessage::Ping(data),
-        Message::Pong(data) => WsMessage::Pong(data),
-        Message::Close(frame) => WsMessage::Close(frame.map(|frame| frame::CloseFrame {
-            code: frame.code.into(),
-            reason: frame.reason.0,
-        })),
+impl Writer {
+    /// Writes one message as one frame. Fails with `Closed` once a close frame was sent.
+    pub(super) async fn write(&mut self, message: Message) -> Result<(), WebSocketError> {
+        self.finish().await?;
+        if self.closed {
+            return Err(WebSocketError::Closed);
+        }
+        self.encode(message)?;
+        self.finish().await
     }
-}
 
-fn from_codec(message: WsMessage) -> Option<Message> {
-    Some(match message {
-        WsMessage::Text(text) => Message::Text(Utf8Bytes(text)),
-        WsMessage::Binary(data) => Message::Binary(data),
-        WsMessage::Ping(data) => Message::Ping(data),
-        WsMessage::Pong(data) => Message::Pong(data),
-        WsMessage::Close(frame) => Message::Close(frame.map(|frame| CloseFrame {
-            code: frame.code.into(),
-            reason: Utf8Bytes(frame.reason),
-        })),
-        // Raw frames are never produced by reading.
-        WsMessage::Frame(_) => return None,
-    })
-}
-
-/// A read error as ours; `None` when it only means the connection is closed.
-fn convert_error(error: WsError) -> Option<WebSocketError> {
-    Some(match error {
-        WsError::ConnectionClosed | WsError::AlreadyClosed => return None,
-        WsError::Io(error) => WebSocketError::Io(error),
-        WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
-            WebSocketError::MessageTooBig {
-                size,
-                max: max_size,
+    fn encode(&mut self, message: Message) -> Result<(), WebSocketError> {
+        let (code, payload) = match message {
+            Message::Text(text) => (opcode::TEXT, Bytes::from(text)),
+            Message::Binary(data) => (opcode::BINARY, data),
+            Message::Ping(data) => (opcode::PING, data),
+            Message::Pong(data) => (opcode::PONG, data),
+            Message::Close(frame) => {
+                let mut payload = BytesMut::new();
+                if let Some(frame) = frame {
+                    payload.extend_from_slice(&frame.code.to_be_bytes());
+                    payload.extend_from_slice(frame.reason.as_bytes());
+                }
+                (opcode::CLOSE, payload.freeze())
             }
+        };
+        if code >= opcode::CLOSE && payload.len() > 125 {
+            return Err(WebSocketError::Protocol(format!(
+                "a ping, pong or close payload may have at most 125 bytes, not {}",
+                payload.len()
+            )));
         }
-        WsError::Utf8(_) => WebSocketError::InvalidUtf8,
-        WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
-        WsError::WriteBufferFull(_) => WebSocketError::WriteBufferFull,
-        other => WebSocketError::Protocol(other.to_string()),
-    })
-}
+        let (rsv1, payload) = match (&self.deflate, code) {
+            (Some(agreed), opcode::TEXT | opcode::BINARY) => {
+                let compressor = self
+                    .compressor
+                    .get_or_insert_with(|| Compressor::new(agreed));
+                (true, compressor.compress(&payload)?)
+            }
+            _ => (false, payload),
+        };
+        self.closed = code == opcode::CLOSE;
+        frame::encode_head(&mut self.head, code, rsv1, payload.len());
+        if payload.len() <= INLINE {
+            self.head.extend_from_slice(&payload);
+        } else {
+            self.body = payload;
+        }
+        Ok(())
+    }
 
-fn error_on_send(error: WsError) -> WebSocketError {
-    match error {
-        WsError::ConnectionClosed
-        | WsError::AlreadyClosed
-        | WsError::Protocol(ProtocolError::SendAfterClosing) => WebSocketError::Closed,
-        other => convert_error(other).unwrap_or(WebSocketError::Closed),
+    /// Writes what is left of the current frame.
+    async fn finish(&mut self) -> Result<(), WebSocketError> {
+        while !self.head.is_empty() || !self.body.is_empty() {
+            let written = if self.body.is_empty() {
+                self.io.write(&self.head).await?
+            } else if self.head.is_empty() {
+                self.io.write(&self.body).await?
+            } else {
+                let parts = [IoSlice::new(&self.head), IoSlice::new(&self.body)];
+                self.io.write_vectored(&parts).await?
+            };
+            if written == 0 {
+                return Err(io::Error::from(io::ErrorKind::WriteZero).into());
+            }
+            let from_head = written.min(self.head.len());
+            self.head.advance(from_head);
+            self.body.advance(written - from_head);
+        }
+        Ok(())
     }
 }

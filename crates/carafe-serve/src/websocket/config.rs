@@ -21,17 +21,19 @@ pub struct WebSocketConfig {
     pub max_message_size: usize,
     /// The largest single frame a peer may send; a larger one closes with 1009 too.
     pub max_frame_size: usize,
-    /// Offer `permessage-deflate` (RFC 7692) to clients that ask for it. The current frame
-    /// codec cannot compress, so [`accept`](super::accept) never negotiates it yet and
-    /// clients fall back to uncompressed messages.
+    /// Accept `permessage-deflate` (RFC 7692) from clients that offer it: messages both
+    /// ways are then compressed (off by default: it costs CPU and about 300 KiB per
+    /// connection that sends). `max_message_size` bounds the decompressed size.
     pub permessage_deflate: bool,
     /// Bytes reserved for reading frames; it grows for larger frames. Small buffers keep
     /// idle connections cheap.
     pub read_buffer_size: usize,
-    /// Bytes gathered before a write goes to the socket (every `send` also flushes).
+    /// Kept for compatibility; unused: every `send` writes its whole message to the socket
+    /// before it returns, so nothing gathers.
     pub write_buffer_size: usize,
-    /// The most bytes queued for a slow peer before `send` fails with
-    /// [`WebSocketError::WriteBufferFull`](super::WebSocketError::WriteBufferFull).
+    /// Kept for compatibility; unused: a slow peer makes `send` wait rather than queue, so
+    /// [`WebSocketError::WriteBufferFull`](super::WebSocketError::WriteBufferFull) does not
+    /// happen.
     pub max_write_buffer_size: usize,
     /// When the server begins a graceful shutdown, send close 1001 (going away) and finish
     /// the close handshake while the grace period lasts.

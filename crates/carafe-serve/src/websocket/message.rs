@@ -5,8 +5,6 @@ use std::fmt;
 
 use bytes::Bytes;
 
-use super::codec;
-
 /// Close codes from RFC 6455 §7.4.1 that this module sends.
 pub mod close_code {
     /// 1000: the purpose of the connection has been fulfilled.
@@ -111,7 +109,10 @@ impl CloseFrame {
 /// assert!(Utf8Bytes::try_from(bytes::Bytes::from_static(b"\xff")).is_err());
 /// ```
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Utf8Bytes(pub(super) codec::Utf8);
+pub struct Utf8Bytes(
+    /// Always valid UTF-8: every constructor checks or starts from a `str`.
+    Bytes,
+);
 
 impl Utf8Bytes {
     /// A static string, without copying.
@@ -120,7 +121,7 @@ impl Utf8Bytes {
     /// let text = carafe_serve::websocket::Utf8Bytes::from_static("ping");
     /// ```
     pub const fn from_static(text: &'static str) -> Self {
-        Utf8Bytes(codec::Utf8::from_static(text))
+        Utf8Bytes(Bytes::from_static(text.as_bytes()))
     }
 
     /// The text.
@@ -128,8 +129,12 @@ impl Utf8Bytes {
     /// ```
     /// assert_eq!(carafe_serve::websocket::Utf8Bytes::from("a").as_str(), "a");
     /// ```
+    #[allow(unsafe_code)]
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        // SAFETY: the bytes are valid UTF-8: `from_static`, `From<&str>` and
+        // `From<String>` start from a `str`, `TryFrom<Bytes>` checks, and nothing else
+        // builds or changes the field. Checking again here would cost O(n) per call.
+        unsafe { std::str::from_utf8_unchecked(&self.0) }
     }
 }
 
@@ -179,13 +184,13 @@ impl PartialEq<&str> for Utf8Bytes {
 
 impl From<String> for Utf8Bytes {
     fn from(text: String) -> Self {
-        Utf8Bytes(text.into())
+        Utf8Bytes(Bytes::from(text))
     }
 }
 
 impl From<&str> for Utf8Bytes {
     fn from(text: &str) -> Self {
-        Utf8Bytes(text.into())
+        Utf8Bytes(Bytes::copy_from_slice(text.as_bytes()))
     }
 }
 
@@ -194,13 +199,14 @@ impl TryFrom<Bytes> for Utf8Bytes {
 
     /// Checks that the bytes are UTF-8, without copying them.
     fn try_from(bytes: Bytes) -> Result<Self, Self::Error> {
-        codec::Utf8::try_from(bytes).map(Utf8Bytes)
+        std::str::from_utf8(&bytes)?;
+        Ok(Utf8Bytes(bytes))
     }
 }
 
 impl From<Utf8Bytes> for Bytes {
     fn from(text: Utf8Bytes) -> Self {
-        text.0.into()
+        text.0
     }
 }
 

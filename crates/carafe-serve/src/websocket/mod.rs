@@ -1,8 +1,10 @@
 //! WebSockets (RFC 6455) on carafe-serve's upgrade hook: the opening handshake
 //! ([`accept`]), then an open [`WebSocket`] that sends and receives [`Message`]s.
 //!
-//! The frame codec (tokio-tungstenite, chosen by measurement: see ARCHITECTURE.md) is
-//! private to `codec.rs`; this module's API names none of its types.
+//! The frame codec is carafe's own, chosen by measurement against tokio-tungstenite and
+//! fastwebsockets (see ARCHITECTURE.md): [`frame`] parses what clients send, sans-IO;
+//! `codec.rs` moves bytes between it and the socket. permessage-deflate (RFC 7692) is
+//! available with [`WebSocketConfig::permessage_deflate`].
 //!
 //! ```no_run
 //! use carafe_serve::websocket::{self, Message, WebSocketConfig};
@@ -33,7 +35,9 @@
 
 mod codec;
 mod config;
+mod deflate;
 mod error;
+pub mod frame;
 mod handshake;
 mod message;
 mod socket;
@@ -68,6 +72,11 @@ pub fn is_upgrade_request(req: &Request) -> bool {
 /// bytes in base64) and returns the `101` response to answer with, plus the socket that
 /// opens once the server has sent it.
 ///
+/// With [`WebSocketConfig::permessage_deflate`] on, the first permessage-deflate offer in
+/// `Sec-WebSocket-Extensions` that the server can honour is accepted in the answer (see
+/// ARCHITECTURE.md for the parameters); without an acceptable offer the connection runs
+/// uncompressed.
+///
 /// On error nothing is taken from the request; answer with
 /// [`HandshakeError::into_response`].
 ///
@@ -88,6 +97,19 @@ pub fn accept(
 ) -> Result<(Response, PendingWebSocket), HandshakeError> {
     let accept_key = handshake::check_request(req.method(), req.version(), req.headers())?;
     let on_upgrade = upgrade::on_upgrade(req).ok_or(HandshakeError::NotUpgradable)?;
-    let response = handshake::switching_protocols(accept_key);
-    Ok((response, PendingWebSocket::new(on_upgrade, config.clone())))
+    let mut response = handshake::switching_protocols(accept_key);
+    let deflate = match config.permessage_deflate {
+        true => deflate::negotiate(req.headers()),
+        false => None,
+    };
+    let deflate = deflate.map(|(agreed, answer)| {
+        response
+            .headers_mut()
+            .insert(deflate::SEC_WEBSOCKET_EXTENSIONS, answer);
+        agreed
+    });
+    Ok((
+        response,
+        PendingWebSocket::new(on_upgrade, config.clone(), deflate),
+    ))
 }

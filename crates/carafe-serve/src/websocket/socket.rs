@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures_util::future::{FutureExt, Shared};
 use tokio::sync::Mutex;
 
+use super::deflate::Agreed;
 use super::{close_code, codec, CloseFrame, Message, WebSocketConfig, WebSocketError};
 use crate::upgrade::OnUpgrade;
 
@@ -31,19 +32,30 @@ type ShutdownSignal = Shared<Pin<Box<dyn Future<Output = ()> + Send>>>;
 pub struct PendingWebSocket {
     on_upgrade: OnUpgrade,
     config: WebSocketConfig,
+    /// permessage-deflate, when the handshake agreed on it.
+    deflate: Option<Agreed>,
 }
 
 impl fmt::Debug for PendingWebSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PendingWebSocket")
             .field("config", &self.config)
+            .field("permessage_deflate", &self.deflate.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl PendingWebSocket {
-    pub(super) fn new(on_upgrade: OnUpgrade, config: WebSocketConfig) -> Self {
-        PendingWebSocket { on_upgrade, config }
+    pub(super) fn new(
+        on_upgrade: OnUpgrade,
+        config: WebSocketConfig,
+        deflate: Option<Agreed>,
+    ) -> Self {
+        PendingWebSocket {
+            on_upgrade,
+            config,
+            deflate,
+        }
     }
 
     /// Resolves to the open [`WebSocket`] once the server has sent the `101` answer; fails
@@ -65,7 +77,7 @@ impl PendingWebSocket {
         let shutdown: Pin<Box<dyn Future<Output = ()> + Send>> =
             Box::pin(upgraded.shutdown_signal());
         let shutdown = shutdown.shared();
-        let (reader, writer) = codec::start(upgraded, &self.config).await;
+        let (reader, writer) = codec::start(upgraded, &self.config, self.deflate);
         let writer = WebSocketWriter {
             shared: Arc::new(WriterShared {
                 sink: Mutex::new(writer),
@@ -171,9 +183,9 @@ enum ReadState {
     Closed,
 }
 
-/// What woke [`WebSocketReader::recv`].
+/// What woke [`WebSocketReader::recv`] while it waited for bytes.
 enum Event {
-    Read(Option<Result<Message, WebSocketError>>),
+    Read(std::io::Result<usize>),
     Shutdown,
 }
 
@@ -205,25 +217,37 @@ impl WebSocketReader {
     /// [`WebSocketError::close_code`] names is sent and the error returned. When the
     /// server begins a graceful shutdown, a close 1001 (going away) goes out and `recv`
     /// returns the peer's answer.
+    ///
+    /// Cancel-safe: dropped before it resolves (say in `tokio::select!`), it loses no text
+    /// or binary message; bytes already read stay buffered for the next call.
     pub async fn recv(&mut self) -> Option<Result<Message, WebSocketError>> {
         loop {
             if self.state == ReadState::Closed {
                 return None;
             }
-            let watch = self.state == ReadState::Open;
-            let shutdown = &mut self.shutdown;
-            let shutdown = async {
-                match shutdown {
-                    Some(signal) if watch => signal.await,
-                    _ => std::future::pending().await,
-                }
-            };
-            let event = tokio::select! {
-                item = codec::read(&mut self.reader) => Event::Read(item),
-                () = shutdown => Event::Shutdown,
+            match self.reader.decode() {
+                Ok(Some(message)) => return Some(Ok(self.on_message(message).await)),
+                Ok(None) => {}
+                Err(error) => return Some(Err(self.on_error(error).await)),
+            }
+            let event = match (&mut self.shutdown, self.state) {
+                (Some(signal), ReadState::Open) => tokio::select! {
+                    biased;
+                    read = self.reader.fill() => Event::Read(read),
+                    () = signal => Event::Shutdown,
+                },
+                _ => Event::Read(self.reader.fill().await),
             };
             match event {
-                Event::Read(item) => return self.on_read(item).await,
+                Event::Read(Ok(0)) => {
+                    self.state = ReadState::Closed;
+                    return None;
+                }
+                Event::Read(Ok(_)) => {}
+                Event::Read(Err(error)) => {
+                    self.state = ReadState::Closed;
+                    return Some(Err(WebSocketError::Io(error)));
+                }
                 Event::Shutdown => self.going_away().await,
             }
         }
@@ -246,30 +270,34 @@ impl WebSocketReader {
         }
     }
 
-    async fn on_read(
-        &mut self,
-        item: Option<Result<Message, WebSocketError>>,
-    ) -> Option<Result<Message, WebSocketError>> {
-        match &item {
-            None => self.state = ReadState::Closed,
-            Some(Ok(Message::Ping(_))) => {
-                // The codec queued the pong; send it now rather than on the next read.
-                let _ = self.writer.flush().await;
+    /// Answers pings and close frames before handing them on.
+    async fn on_message(&mut self, message: Message) -> Message {
+        match &message {
+            Message::Ping(data) => {
+                // Fails only once we have sent a close frame, when no pong is due.
+                let _ = self.writer.send(Message::Pong(data.clone())).await;
             }
-            Some(Ok(Message::Close(_))) => {
-                // Sends the codec's close reply unless we started the close.
-                let _ = self.writer.flush().await;
+            Message::Close(frame) => {
+                let was_open = self.state == ReadState::Open;
                 self.state = ReadState::Closed;
-            }
-            Some(Ok(_)) => {}
-            Some(Err(error)) => {
-                if let Some(code) = error.close_code() {
-                    let _ = self.writer.close(code, &error.to_string()).await;
+                if was_open {
+                    // Echo the code (RFC 6455 §5.5.1), without the reason.
+                    let reply = frame.as_ref().map(|frame| CloseFrame::new(frame.code, ""));
+                    let _ = self.writer.send(Message::Close(reply)).await;
                 }
-                self.state = ReadState::Closed;
             }
+            _ => {}
         }
-        item
+        message
+    }
+
+    /// Closes with the code the error names, if it is the peer's fault.
+    async fn on_error(&mut self, error: WebSocketError) -> WebSocketError {
+        self.state = ReadState::Closed;
+        if let Some(code) = error.close_code() {
+            let _ = self.writer.close(code, &error.to_string()).await;
+        }
+        error
     }
 }
 
@@ -300,7 +328,7 @@ impl WebSocketWriter {
     /// close frame has been sent or received.
     pub async fn send(&self, message: Message) -> Result<(), WebSocketError> {
         let mut sink = self.shared.sink.lock().await;
-        codec::write(&mut sink, message).await
+        sink.write(message).await
     }
 
     /// Sends a close frame with `code` and `reason` (cut to 123 bytes). The reader then
@@ -318,11 +346,6 @@ impl WebSocketWriter {
     /// Resolves when the server begins a graceful shutdown (at once if it already has).
     pub fn shutdown_signal(&self) -> impl Future<Output = ()> + Send + 'static {
         self.shared.shutdown.clone()
-    }
-
-    async fn flush(&self) -> Result<(), WebSocketError> {
-        let mut sink = self.shared.sink.lock().await;
-        codec::flush(&mut sink).await
     }
 }
 

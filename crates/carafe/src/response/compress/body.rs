@@ -26,17 +26,17 @@ pub(super) fn empty_unsized(
 
 /// A streaming compressor writing into a buffer that is taken after each chunk.
 pub(super) enum Encoder {
-    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+    Gzip(Box<flate2::write::GzEncoder<Vec<u8>>>),
     Brotli(Box<brotli::CompressorWriter<Vec<u8>>>),
 }
 
 impl Encoder {
     pub(super) fn new(coding: Coding, settings: &Compression) -> Encoder {
         match coding {
-            Coding::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+            Coding::Gzip => Encoder::Gzip(Box::new(flate2::write::GzEncoder::new(
                 Vec::new(),
                 flate2::Compression::new(settings.gzip_level),
-            )),
+            ))),
             // 4 KiB internal buffer, 2^22-byte window (brotli's default).
             Coding::Brotli => Encoder::Brotli(Box::new(brotli::CompressorWriter::new(
                 Vec::new(),
