@@ -23,12 +23,16 @@ use crate::error::Error;
 #[must_use = "call .serve() to run the server"]
 pub struct Run {
     inner: RunSimple<App>,
+    /// What [`App::check`] found wrong, reported by [`Run::serve`] before binding.
+    startup_error: Option<Error>,
 }
 
 impl Run {
     pub(crate) fn new(app: App) -> Self {
+        let startup_error = app.check().err();
         Run {
             inner: carafe_serve::run_simple(app),
+            startup_error,
         }
     }
 
@@ -42,6 +46,7 @@ impl Run {
     pub fn host(self, host: impl Into<String>) -> Self {
         Run {
             inner: self.inner.host(host),
+            startup_error: self.startup_error,
         }
     }
 
@@ -54,6 +59,7 @@ impl Run {
     pub fn port(self, port: u16) -> Self {
         Run {
             inner: self.inner.port(port),
+            startup_error: self.startup_error,
         }
     }
 
@@ -66,6 +72,7 @@ impl Run {
     pub fn workers(self, workers: usize) -> Self {
         Run {
             inner: self.inner.workers(workers),
+            startup_error: self.startup_error,
         }
     }
 
@@ -79,6 +86,7 @@ impl Run {
     pub fn processes(self, processes: usize) -> Self {
         Run {
             inner: self.inner.processes(processes),
+            startup_error: self.startup_error,
         }
     }
 
@@ -91,6 +99,7 @@ impl Run {
     pub fn access_log(self, on: bool) -> Self {
         Run {
             inner: self.inner.access_log(on),
+            startup_error: self.startup_error,
         }
     }
 
@@ -105,17 +114,22 @@ impl Run {
     pub fn config(self, config: Config) -> Self {
         Run {
             inner: self.inner.config(config),
+            startup_error: self.startup_error,
         }
     }
 
     /// Runs the server until Ctrl-C or `SIGTERM`, then finishes the requests in flight
-    /// and returns.
+    /// and returns. First fails, without binding, if [`App::check`] found the app unfit
+    /// to serve (a handler needs state the app lacks, say).
     ///
     /// ```no_run
     /// carafe::App::new().run().serve()?;
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn serve(self) -> Result<(), Error> {
-        self.inner.serve().map_err(Error::Serve)
+        if let Some(error) = self.startup_error {
+            return Err(error);
+        }
+        self.inner.serve().map_err(Error::from)
     }
 }
