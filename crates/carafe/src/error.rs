@@ -375,7 +375,7 @@ impl Error {
     ///
     /// ```
     /// let error = carafe::Error::from(std::io::Error::other("disk full"));
-    /// let messages: Vec<String> = error.chain().map(|e| e.to_string()).collect();
+    /// let messages: Vec<String> = error.chain().map(|error| error.to_string()).collect();
     /// assert_eq!(messages, ["disk full"]);
     /// ```
     pub fn chain(&self) -> impl Iterator<Item = &(dyn StdError + 'static)> {
@@ -534,7 +534,7 @@ mod tests {
         assert_eq!(error.status(), StatusCode::CONFLICT);
         assert!(error.backtrace().is_none());
         assert_eq!(
-            error.downcast::<HttpError>().map(|e| e.status()).ok(),
+            error.downcast::<HttpError>().map(|error| error.status()).ok(),
             Some(StatusCode::CONFLICT)
         );
     }

@@ -41,7 +41,7 @@ mod url;
 pub use app::App;
 pub use blueprint::{Blueprint, BlueprintInfo};
 pub use carafe_serve::{Body, ConnInfo, Request, Response};
-pub use config::{Config, SameSite};
+pub use config::{Config, ConfigError, SameSite, ENV_PREFIX};
 pub use error::{abort, abort_with, Error, HttpError, Result};
 pub use error_page::debug_page_allowed;
 pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
