@@ -534,7 +534,10 @@ mod tests {
         assert_eq!(error.status(), StatusCode::CONFLICT);
         assert!(error.backtrace().is_none());
         assert_eq!(
-            error.downcast::<HttpError>().map(|error| error.status()).ok(),
+            error
+                .downcast::<HttpError>()
+                .map(|error| error.status())
+                .ok(),
             Some(StatusCode::CONFLICT)
         );
     }

@@ -55,10 +55,10 @@ use crate::state::Needs;
     message = "`{Self}` is not a carafe handler",
     label = "this is not an async fn of extractors returning a response",
     note = "a handler is an `async fn` taking 0 to 6 extractors and returning a type that \
-            implements `IntoResponse`",
+            implements `IntoResponse`, such as `carafe::Result<T>` to use `?` and `abort`",
     note = "every argument but the last must implement `FromRequestParts` (`Path`, `Query`, \
-            `HeaderMap`, `Method`, `Uri`, `ConnInfo`); only the last may read the body \
-            (`Json`, `String`, `Bytes`, `Body`, `Request`)",
+            `State`, `HeaderMap`, `Method`, `Uri`, `ConnInfo`); only the last may read the \
+            body (`Json`, `String`, `Bytes`, `Body`, `Request`)",
     note = "the future must be `Send`: do not hold an `Rc` or a `std::sync::MutexGuard` \
             across an `.await`"
 )]

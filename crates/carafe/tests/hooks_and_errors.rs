@@ -110,7 +110,12 @@ fn hooked_app(log: &Log) -> App {
     })
     .teardown_request(move |error: Option<Arc<Error>>| {
         let log = d.clone();
-        async move { log.push(format!("teardown {:?}", error.map(|error| error.to_string()))) }
+        async move {
+            log.push(format!(
+                "teardown {:?}",
+                error.map(|error| error.to_string())
+            ))
+        }
     });
     app
 }
@@ -241,7 +246,10 @@ async fn extractor_rejections_reach_status_handlers() {
     .register_error_handler(StatusCode::BAD_REQUEST, |error: Error| async move {
         format!(
             "bad request: {}",
-            error.http_error().map(|error| error.message()).unwrap_or("")
+            error
+                .http_error()
+                .map(|error| error.message())
+                .unwrap_or("")
         )
     });
     let response = app.test_client().get("/items?n=x").await;

@@ -233,9 +233,14 @@ mod tests {
     #[test]
     fn what_cannot_be_built_is_an_error_naming_the_fix() {
         let router = router();
-        let error = router.build("user", &[], None).err().map(|error| error.to_string());
+        let error = router
+            .build("user", &[], None)
+            .err()
+            .map(|error| error.to_string());
         assert!(
-            error.as_deref().is_some_and(|error| error.contains("`name`")),
+            error
+                .as_deref()
+                .is_some_and(|error| error.contains("`name`")),
             "{error:?}"
         );
         let error = router.build("user", &pairs(&[("name", "")]), None);

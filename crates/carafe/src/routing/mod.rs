@@ -388,17 +388,12 @@ impl Router {
         if path.ends_with('/') || path.starts_with("//") || !path.starts_with('/') {
             return None;
         }
-        let with_slash = format!("{path}/");
-        let mut captures = Vec::new();
-        let found = self
-            .root
-            .search(&with_slash, &mut captures, &mut |ids, _| !ids.is_empty());
-        if !found {
+        if !self.root.reaches_with_slash(path, &mut Vec::new()) {
             return None;
         }
         let target = match query {
-            Some(query) => format!("{with_slash}?{query}"),
-            None => with_slash,
+            Some(query) => format!("{path}/?{query}"),
+            None => format!("{path}/"),
         };
         let location = HeaderValue::from_str(&target).ok()?;
         Some(

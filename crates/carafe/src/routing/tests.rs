@@ -350,3 +350,23 @@ fn many_rules_each_match_their_own_paths() {
     }
     assert_eq!(lookup(&router, "/static/200/page"), Err(404));
 }
+
+#[test]
+fn strict_slashes_redirect_through_placeholders_and_keep_the_query() {
+    let router = router(&["/users/<name>/", "/files/<path:p>", "/plain"]);
+    let redirect = router
+        .lookup(&Method::GET, "/users/ann", Some("tab=1"))
+        .err();
+    let location = redirect
+        .as_ref()
+        .and_then(|error| error.headers().get(http::header::LOCATION).cloned());
+    assert_eq!(redirect.map(|error| error.status().as_u16()), Some(308));
+    assert_eq!(
+        location.as_ref().and_then(|v| v.to_str().ok()),
+        Some("/users/ann/?tab=1")
+    );
+    let missing = router.lookup(&Method::GET, "/plain/x", None).err();
+    assert_eq!(missing.map(|error| error.status().as_u16()), Some(404));
+    let missing = router.lookup(&Method::GET, "//users/ann", None).err();
+    assert_eq!(missing.map(|error| error.status().as_u16()), Some(404));
+}
