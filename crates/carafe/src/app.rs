@@ -470,7 +470,7 @@ impl App {
 
     /// Stores `value` in the app's state, for handlers to take with the
     /// [`State`](crate::State) extractor (and extractors with
-    /// [`RequestParts::state`]). One value per type; a second call with the same type
+    /// [`RequestParts::state`](crate::RequestParts::state)). One value per type; a second call with the same type
     /// replaces the first.
     ///
     /// ```

@@ -1,7 +1,7 @@
 //! Request hooks and error handlers: Flask's `before_request`, `after_request`,
 //! `teardown_request` and `errorhandler`, for the app and for blueprints.
 //!
-//! [`Hooks`] holds one scope's hooks (the app's, or one blueprint's), type-erased when
+//! `Hooks` holds one scope's hooks (the app's, or one blueprint's), type-erased when
 //! registered. The app runs them (see `app/dispatch.rs`) in Flask's order:
 //!
 //! 1. `before_request`: the app's, then each blueprint's from the outermost in; each in
