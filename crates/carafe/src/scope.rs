@@ -87,6 +87,7 @@ impl Scope {
     }
 
     /// Runs the finishers on `response`, in the order they were registered.
+    #[inline]
     pub(crate) fn finish(self, response: &mut Response) {
         for finisher in self.finishers {
             finisher(response);

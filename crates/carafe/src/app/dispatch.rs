@@ -80,7 +80,8 @@ async fn dispatch_plain(shared: &Arc<AppShared>, req: Request) -> Response {
     };
     let (head, body) = req.into_parts();
     let route = Some(found.route);
-    let parts = RequestParts::routed(head, found.captures, Arc::clone(shared)).with_route(route);
+    let mut parts = RequestParts::routed(head, found.captures, Arc::clone(shared));
+    parts.set_route(route);
     let scope = Scope::new(Arc::clone(shared), route, false);
     let (mut response, scope) = scope::run_in(scope, handler.call(parts, body)).await;
     scope.finish(&mut response);
@@ -122,7 +123,8 @@ async fn dispatch_full(shared: &Arc<AppShared>, req: Request) -> Response {
             .as_ref()
             .map(|found| found.captures.clone())
             .unwrap_or_default();
-        let mut parts = RequestParts::routed(head, captures, Arc::clone(shared)).with_route(route);
+        let mut parts = RequestParts::routed(head, captures, Arc::clone(shared));
+        parts.set_route(route);
         let outcome = match run_before(&chain, &mut parts).await {
             Err(error) => Err(error),
             Ok(Some(early)) => Ok(early),

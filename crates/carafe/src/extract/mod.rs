@@ -107,9 +107,8 @@ impl RequestParts {
     }
 
     /// Records which route matched.
-    pub(crate) fn with_route(mut self, route: Option<usize>) -> Self {
+    pub(crate) fn set_route(&mut self, route: Option<usize>) {
         self.route = route;
-        self
     }
 
     /// The matched route's endpoint (Flask's `request.endpoint`): `"index"`,
