@@ -8,18 +8,29 @@
 //! and the handler's return value becomes the response. Routing failures (`404`, `405`)
 //! and extractor rejections are [`HttpError`](crate::HttpError)s, answered in one place.
 
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
 use carafe_serve::{Application, Request, Response};
-use http::header;
+use http::StatusCode;
 
+use crate::blueprint::{join_rule, Blueprint, BlueprintInfo, BlueprintScope};
 use crate::config::Config;
-use crate::extract::RequestParts;
+use crate::error::Error;
+use crate::hooks::BeforeRequest;
 use crate::response::IntoResponse;
-use crate::routing::{MethodRouter, MethodSet, Router};
+use crate::routing::{MethodRouter, Origin, Router};
 use crate::run::Run;
 use crate::state::{AppShared, StateMap};
+use crate::url::{UrlError, UrlParams};
+
+mod dispatch;
+
+pub(crate) use self::dispatch::{dispatch, RequestView};
+
+/// A check run before the app serves: [`App::add_startup_check`].
+type StartupCheck = Box<dyn Fn(&App) -> Result<(), Error> + Send + Sync>;
 
 /// A carafe application: routes and their handlers.
 ///
@@ -45,12 +56,17 @@ use crate::state::{AppShared, StateMap};
 ///     app.run().port(8082).serve()
 /// }
 /// ```
-#[derive(Debug)]
 pub struct App {
-    /// The rules and their handlers.
-    router: Router,
-    /// State and settings every request shares; see [`App::state`].
+    /// Routes, hooks, state and settings every request shares.
     shared: Arc<AppShared>,
+    /// Checks run before serving, besides the built-in ones.
+    startup_checks: Vec<StartupCheck>,
+}
+
+impl fmt::Debug for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.shared.router, f)
+    }
 }
 
 impl Default for App {
@@ -68,8 +84,8 @@ impl App {
     /// ```
     pub fn new() -> Self {
         App {
-            router: Router::new(),
             shared: Arc::new(AppShared::new()),
+            startup_checks: Vec::new(),
         }
     }
 
@@ -112,10 +128,18 @@ impl App {
     /// | `<uuid:name>` | a hyphenated UUID |
     /// | `<path:name>` | the rest of the path, slashes included; last segment only |
     ///
+    /// | `<any(a, b):name>` | one of the listed words |
+    ///
     /// Static text wins over placeholders, and more specific converters over less specific
-    /// ones (`int`, `float`, `uuid`, then `string`, then `path`), whatever the order of
-    /// registration. A trailing slash is significant: `/about` and `/about/` are
-    /// different rules.
+    /// ones (`int`, `float`, `uuid`, `any`, then `string`, then `path`), whatever the
+    /// order of registration. A trailing slash is significant, as in Werkzeug: a rule
+    /// `/about/` answers `/about` with `308 Permanent Redirect` to `/about/` (query string
+    /// kept), while a rule `/about` does not answer `/about/`.
+    ///
+    /// Each route has an endpoint name for [`url_for`](crate::url_for): the first
+    /// handler's function name (`index`), or the name given with
+    /// [`MethodRouter::name`]. Several rules may share an endpoint when they share the
+    /// handler; two different handlers under one name panic, as in Flask.
     ///
     /// ```
     /// use carafe::{get, App};
@@ -141,8 +165,317 @@ impl App {
     /// ```
     #[track_caller]
     pub fn route(&mut self, rule: &str, methods: MethodRouter) -> &mut Self {
-        self.router.route(rule, methods);
+        self.shared_mut().router.route(rule, methods);
         self
+    }
+
+    /// Registers `blueprint`'s routes, hooks and error handlers, and the blueprints nested
+    /// in it (Flask's `app.register_blueprint`).
+    ///
+    /// ```
+    /// use carafe::{get, App, Blueprint};
+    ///
+    /// let mut admin = Blueprint::new("admin").url_prefix("/admin");
+    /// admin.route("/", get(|| async { "admin" }).name("index"));
+    /// let mut app = App::new();
+    /// app.register_blueprint(admin);
+    /// assert_eq!(app.url_for("admin.index", ()).unwrap(), "/admin/");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When a blueprint of the same full name is already registered, or one of its rules
+    /// is invalid or clashes (see [`App::route`]).
+    #[track_caller]
+    pub fn register_blueprint(&mut self, blueprint: Blueprint) -> &mut Self {
+        self.register_nested(blueprint, None);
+        self
+    }
+
+    #[track_caller]
+    fn register_nested(&mut self, blueprint: Blueprint, parent: Option<usize>) {
+        let shared = self.shared_mut();
+        let parts = blueprint.into_parts();
+        let info = parts
+            .info
+            .nested_in(parent.map(|parent| &shared.blueprints[parent].info));
+        if shared
+            .blueprints
+            .iter()
+            .any(|known| known.info.name() == info.name())
+        {
+            panic!(
+                "a blueprint named `{}` is already registered: blueprint names must be unique",
+                info.name()
+            );
+        }
+        let index = shared.blueprints.len();
+        shared.hooked |= !parts.hooks.is_empty();
+        let prefix = info.url_prefix().to_owned();
+        let name = info.name().to_owned();
+        shared.blueprints.push(BlueprintScope {
+            info,
+            parent,
+            hooks: parts.hooks,
+        });
+        for (rule, methods) in parts.routes {
+            let origin = Origin {
+                blueprint_name: Some(&name),
+                blueprint: Some(index),
+            };
+            shared
+                .router
+                .add(&join_rule(&prefix, &rule), methods, origin);
+        }
+        for child in parts.children {
+            self.register_nested(child, Some(index));
+        }
+    }
+
+    /// The registered blueprints, in registration order (nested ones after their parent),
+    /// with their prefixes and folders.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.register_blueprint(carafe::Blueprint::new("admin").static_folder("admin/static"));
+    /// let names: Vec<&str> = app.blueprints().map(|bp| bp.name()).collect();
+    /// assert_eq!(names, ["admin"]);
+    /// ```
+    pub fn blueprints(&self) -> impl Iterator<Item = &BlueprintInfo> {
+        self.shared.blueprints.iter().map(|scope| &scope.info)
+    }
+
+    /// Adds a hook run before each request, in registration order (Flask's
+    /// `before_request`). It is an `async fn` taking extractors (see
+    /// [`BeforeRequest`]); returning `Some(response)` answers the request without calling
+    /// the handler, returning an error answers with the error handlers.
+    ///
+    /// ```
+    /// use carafe::{get, App};
+    /// use http::{HeaderMap, StatusCode};
+    ///
+    /// async fn logged_in(headers: HeaderMap) -> Option<(StatusCode, &'static str)> {
+    ///     if headers.contains_key("authorization") {
+    ///         None
+    ///     } else {
+    ///         Some((StatusCode::UNAUTHORIZED, "log in first"))
+    ///     }
+    /// }
+    ///
+    /// let mut app = App::new();
+    /// app.before_request(logged_in).route("/", get(|| async { "secret" }));
+    /// ```
+    pub fn before_request<H: BeforeRequest<Args>, Args: 'static>(&mut self, hook: H) -> &mut Self {
+        let shared = self.shared_mut();
+        shared.hooks.add_before(hook);
+        shared.hooked = true;
+        self
+    }
+
+    /// Adds a hook that receives each response and returns it, changed or replaced
+    /// (Flask's `after_request`). Hooks run last registered first; they run for error
+    /// answers too.
+    ///
+    /// ```
+    /// use carafe::{App, Response};
+    /// use http::HeaderValue;
+    ///
+    /// let mut app = App::new();
+    /// app.after_request(|mut response: Response| async move {
+    ///     response.headers_mut().insert("x-frame-options", HeaderValue::from_static("DENY"));
+    ///     response
+    /// });
+    /// ```
+    pub fn after_request<F, Fut, R>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(Response) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoResponse,
+    {
+        let shared = self.shared_mut();
+        shared.hooks.add_after(hook);
+        shared.hooked = true;
+        self
+    }
+
+    /// Adds a hook run after each request once its response is made, whatever happened
+    /// (Flask's `teardown_request`): after an early answer, after an error. It receives
+    /// the error that no error handler took, if any.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let mut app = carafe::App::new();
+    /// app.teardown_request(|error: Option<Arc<carafe::Error>>| async move {
+    ///     if let Some(error) = error {
+    ///         eprintln!("the request failed: {error}");
+    ///     }
+    /// });
+    /// ```
+    pub fn teardown_request<F, Fut>(&mut self, hook: F) -> &mut Self
+    where
+        F: Fn(Option<Arc<Error>>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let shared = self.shared_mut();
+        shared.hooks.add_teardown(hook);
+        shared.hooked = true;
+        self
+    }
+
+    /// Answers errors with `status` with `handler` (Flask's `errorhandler(404)`): errors
+    /// from [`abort`](crate::abort), routing (`404`, `405`), extractors (`400`, `413`,
+    /// ...) and, for `500`, every error no type handler took. The handler's response keeps
+    /// the error's status unless it sets another one than `200`.
+    ///
+    /// ```
+    /// use carafe::{App, Html};
+    /// use http::StatusCode;
+    ///
+    /// let mut app = App::new();
+    /// app.register_error_handler(StatusCode::NOT_FOUND, |_error| async {
+    ///     Html("<h1>Nothing here</h1>")
+    /// });
+    /// ```
+    pub fn register_error_handler<F, Fut, R>(&mut self, status: StatusCode, handler: F) -> &mut Self
+    where
+        F: Fn(Error) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoResponse,
+    {
+        let shared = self.shared_mut();
+        shared.hooks.add_status_handler(status, handler);
+        shared.hooked = true;
+        self
+    }
+
+    /// Answers errors of type `T` (returned with `?` as a [`carafe::Error`](Error)) with
+    /// `handler`, which receives the `T` itself (Flask's `errorhandler(SomeException)`).
+    ///
+    /// ```
+    /// use carafe::App;
+    /// use http::StatusCode;
+    ///
+    /// #[derive(Debug)]
+    /// struct OutOfStock(u64);
+    /// impl std::fmt::Display for OutOfStock {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         write!(f, "item {} is out of stock", self.0)
+    ///     }
+    /// }
+    /// impl std::error::Error for OutOfStock {}
+    ///
+    /// let mut app = App::new();
+    /// app.register_error_type_handler(|error: OutOfStock| async move {
+    ///     (StatusCode::CONFLICT, error.to_string())
+    /// });
+    /// ```
+    pub fn register_error_type_handler<T, F, Fut, R>(&mut self, handler: F) -> &mut Self
+    where
+        T: std::error::Error + Send + Sync + 'static,
+        F: Fn(T) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = R> + Send + 'static,
+        R: IntoResponse,
+    {
+        let shared = self.shared_mut();
+        shared.hooks.add_type_handler(handler);
+        shared.hooked = true;
+        self
+    }
+
+    /// Builds the URL of `endpoint` without a request (Flask's `url_for` in an app
+    /// context); see [`url_for`](crate::url_for). Special parameters:
+    ///
+    /// | parameter | effect |
+    /// |---|---|
+    /// | `_anchor` | appended as `#anchor` |
+    /// | `_external` | `true`: an absolute URL; the host is `SERVER_NAME` from `extra` |
+    /// | `_scheme` | the scheme of an external URL (default `PREFERRED_URL_SCHEME`, `http`) |
+    /// | `_method` | only rules that answer this method |
+    ///
+    /// ```
+    /// use carafe::{get, App};
+    ///
+    /// async fn item() -> &'static str { "an item" }
+    ///
+    /// let mut app = App::new();
+    /// app.route("/items/<int:id>", get(item));
+    /// app.config_mut().extra.insert("SERVER_NAME".into(), "example.com".into());
+    /// assert_eq!(app.url_for("item", [("id", "7"), ("q", "x y")]).unwrap(), "/items/7?q=x+y");
+    /// assert_eq!(
+    ///     app.url_for("item", [("id", "7"), ("_anchor", "top"), ("_external", "true")]).unwrap(),
+    ///     "http://example.com/items/7#top"
+    /// );
+    /// assert!(app.url_for("item", [("id", "seven")]).is_err());
+    /// ```
+    pub fn url_for(&self, endpoint: &str, params: impl UrlParams) -> Result<String, UrlError> {
+        crate::url::build(&self.shared, None, endpoint, params.into_pairs(), None)
+    }
+
+    /// Adds a check that [`App::check`] runs before the app serves (and that the test
+    /// client runs), such as "sessions need a secret key in production". Features
+    /// register theirs when they are set up; applications may add their own.
+    ///
+    /// ```
+    /// let mut app = carafe::App::new();
+    /// app.add_startup_check(|app| {
+    ///     if app.config().extra.contains_key("DATABASE_URL") {
+    ///         Ok(())
+    ///     } else {
+    ///         Err(carafe::Error::msg("set DATABASE_URL"))
+    ///     }
+    /// });
+    /// assert_eq!(app.check().unwrap_err().to_string(), "set DATABASE_URL");
+    /// ```
+    pub fn add_startup_check(
+        &mut self,
+        check: impl Fn(&App) -> Result<(), Error> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.startup_checks.push(Box::new(check));
+        self
+    }
+
+    /// Checks that the app can serve: every state type that a handler's or a hook's
+    /// extractors need is there, and every startup check passes. [`App::run`] and the
+    /// test client call it; the error names the handler and what it lacks.
+    ///
+    /// ```
+    /// use carafe::{get, App, State};
+    ///
+    /// async fn hits(State(count): State<u64>) -> String { count.to_string() }
+    ///
+    /// let mut app = App::new();
+    /// app.route("/hits", get(hits));
+    /// let error = app.check().unwrap_err().to_string();
+    /// assert!(error.contains("State<u64>") && error.contains("hits"), "{error}");
+    /// app.state(0u64);
+    /// assert!(app.check().is_ok());
+    /// ```
+    pub fn check(&self) -> Result<(), Error> {
+        let shared = &*self.shared;
+        for (rule, handler) in shared.router.handlers() {
+            if let Some(missing) = handler.needs().missing(&shared.state).next() {
+                return Err(Error::from(StartupError(format!(
+                    "the handler {} of rule `{rule}` takes State<{missing}>, but the app has no \
+                     {missing}: call app.state(..) with one at startup",
+                    handler.name()
+                ))));
+            }
+        }
+        let hooks =
+            std::iter::once(&shared.hooks).chain(shared.blueprints.iter().map(|bp| &bp.hooks));
+        for hooks in hooks {
+            if let Some(missing) = hooks.needs.missing(&shared.state).next() {
+                return Err(Error::from(StartupError(format!(
+                    "a before_request hook takes State<{missing}>, but the app has no \
+                     {missing}: call app.state(..) with one at startup"
+                ))));
+            }
+        }
+        for check in &self.startup_checks {
+            check(self)?;
+        }
+        Ok(())
     }
 
     /// Sets the most bytes that [`Json`](crate::Json), [`String`] and
@@ -162,7 +495,7 @@ impl App {
 
     /// Stores `value` in the app's state, for handlers to take with the
     /// [`State`](crate::State) extractor (and extractors with
-    /// [`RequestParts::state`]). One value per type; a second call with the same type
+    /// [`RequestParts::state`](crate::RequestParts::state)). One value per type; a second call with the same type
     /// replaces the first.
     ///
     /// ```
@@ -238,7 +571,7 @@ impl App {
     /// assert!(app.router().at(&http::Method::GET, "/").is_ok());
     /// ```
     pub fn router(&self) -> &Router {
-        &self.router
+        &self.shared.router
     }
 
     /// Starts building a server for the app (Flask's `app.run`); finish with
@@ -253,35 +586,27 @@ impl App {
         Run::new(self)
     }
 
-    /// Answers one request: routing, extractors, handler.
-    async fn dispatch_request(&self, req: Request) -> Response {
-        let found = match self.router.lookup(req.method(), req.uri().path()) {
-            Ok(found) => found,
-            Err(error) => return error.into_response(),
-        };
-        let Some(handler) = found.handler else {
-            return automatic_options(found.allow);
-        };
-        let (head, body) = req.into_parts();
-        let parts = RequestParts::routed(head, found.captures, Arc::clone(&self.shared));
-        let (mut response, scope) = crate::scope::run(handler.call(parts, body)).await;
-        scope.finish(&mut response);
-        response
+    /// The shared part, for the test client.
+    pub(crate) fn shared(&self) -> &Arc<AppShared> {
+        &self.shared
     }
 }
 
-/// The answer to `OPTIONS` for a rule without an `OPTIONS` handler: `200` with `Allow`.
-fn automatic_options(allow: MethodSet) -> Response {
-    let mut response = ().into_response();
-    response
-        .headers_mut()
-        .insert(header::ALLOW, allow.to_header_value());
-    response
+/// A startup check's failure.
+#[derive(Debug)]
+pub(crate) struct StartupError(pub(crate) String);
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
+
+impl std::error::Error for StartupError {}
 
 impl Application for App {
     fn call(&self, req: Request) -> impl Future<Output = Response> + Send {
-        self.dispatch_request(req)
+        dispatch::dispatch(&self.shared, req)
     }
 }
 

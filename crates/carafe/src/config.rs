@@ -3,9 +3,15 @@
 //! [`Config`] holds the settings carafe itself reads, under their Flask names, plus an
 //! `extra` map for the application's own keys. Handlers read it with
 //! [`RequestParts::config`](crate::RequestParts::config); setup code changes it with
-//! [`App::config_mut`](crate::App::config_mut).
+//! [`App::config_mut`](crate::App::config_mut), or loads it from a TOML file and
+//! `CARAFE_*` environment variables ([`App::load_config`](crate::App::load_config);
+//! `config/load.rs`).
+
+mod load;
 
 use std::time::Duration;
+
+pub use self::load::{ConfigError, ENV_PREFIX};
 
 use crate::extract::DEFAULT_MAX_CONTENT_LENGTH;
 

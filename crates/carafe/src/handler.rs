@@ -9,7 +9,7 @@
 //! safe trait, so [`App`](crate::App) and [`MethodRouter`](crate::MethodRouter) have no
 //! type parameters. The price is one allocation per request for the handler's future.
 
-use std::any::type_name;
+use std::any::{type_name, TypeId};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -19,6 +19,7 @@ use carafe_serve::{Body, Response};
 
 use crate::extract::{FromRequest, FromRequestParts, RequestParts};
 use crate::response::IntoResponse;
+use crate::state::Needs;
 
 /// A function that answers requests: an `async fn` taking extractors, returning a
 /// response.
@@ -54,7 +55,7 @@ use crate::response::IntoResponse;
     message = "`{Self}` is not a carafe handler",
     label = "this is not an async fn of extractors returning a response",
     note = "a handler is an `async fn` taking 0 to 6 extractors and returning a type that \
-            implements `IntoResponse`",
+            implements `IntoResponse`, such as `carafe::Result<T>` to use `?` and `abort`",
     note = "every argument but the last must implement `FromRequestParts` (`Path`, `Query`, \
             `State`, `HeaderMap`, `Header`, `Cookies`, `ClientAddr`, `RequestUrl`, `Method`, \
             `Uri`, `ConnInfo`); only the last may read the body (`Json`, `Form`, `Multipart`, \
@@ -82,6 +83,23 @@ pub trait Handler<Args>: Send + Sync + 'static {
     /// # }
     /// ```
     fn call(&self, parts: RequestParts, body: Body) -> impl Future<Output = Response> + Send;
+
+    /// Collects what the handler's extractors need from the app (see [`Needs`]).
+    ///
+    /// ```
+    /// use carafe::{Handler, Needs, State};
+    ///
+    /// async fn hits(State(count): State<u64>) -> String {
+    ///     count.to_string()
+    /// }
+    ///
+    /// let mut needs = Needs::default();
+    /// <_ as Handler<(State<u64>,)>>::needs(&hits, &mut needs);
+    /// assert_eq!(needs.state_names().collect::<Vec<_>>(), ["u64"]);
+    /// ```
+    fn needs(&self, needs: &mut Needs) {
+        let _ = needs;
+    }
 }
 
 /// The future of a type-erased handler.
@@ -90,6 +108,10 @@ pub(crate) type BoxFuture<'a> = Pin<Box<dyn Future<Output = Response> + Send + '
 /// A handler with its type erased, as routes store it.
 pub(crate) struct BoxedHandler {
     inner: Box<dyn ErasedHandler>,
+    /// What the handler's extractors need from the app.
+    needs: Needs,
+    /// The handler's type, which tells two handlers apart for endpoint clashes.
+    type_id: TypeId,
 }
 
 impl BoxedHandler {
@@ -99,12 +121,32 @@ impl BoxedHandler {
         H: Handler<Args>,
         Args: 'static,
     {
+        let mut needs = Needs::default();
+        handler.needs(&mut needs);
         BoxedHandler {
             inner: Box::new(Erased {
                 handler,
                 args: PhantomData,
             }),
+            needs,
+            type_id: TypeId::of::<H>(),
         }
+    }
+
+    /// What the handler needs from the app.
+    pub(crate) fn needs(&self) -> &Needs {
+        &self.needs
+    }
+
+    /// The handler's type.
+    pub(crate) fn type_id(&self) -> TypeId {
+        self.type_id
+    }
+
+    /// The endpoint name a function gives its routes: its name without the module path
+    /// (`index` for `app::views::index`); `None` for a closure, which has no name.
+    pub(crate) fn endpoint_name(&self) -> Option<&'static str> {
+        endpoint_name(self.name())
     }
 
     /// Answers one request.
@@ -148,6 +190,16 @@ where
     fn name(&self) -> &'static str {
         type_name::<H>()
     }
+}
+
+/// The last path segment of a function's type name, or `None` for closures and other
+/// types without a plain name.
+pub(crate) fn endpoint_name(type_name: &'static str) -> Option<&'static str> {
+    if type_name.contains('{') || type_name.contains('<') {
+        return None;
+    }
+    let name = type_name.rsplit("::").next()?;
+    (!name.is_empty()).then_some(name)
 }
 
 /// Turns an extractor's result into its value, or returns its rejection as the response.
@@ -196,6 +248,11 @@ macro_rules! impl_handler {
                     self($($head,)* $last).await.into_response()
                 }
             }
+
+            fn needs(&self, needs: &mut Needs) {
+                $(<$head as FromRequestParts>::needs(needs);)*
+                <$last as FromRequest>::needs(needs);
+            }
         }
     };
 }
@@ -206,3 +263,16 @@ impl_handler!(T1, T2; T3);
 impl_handler!(T1, T2, T3; T4);
 impl_handler!(T1, T2, T3, T4; T5);
 impl_handler!(T1, T2, T3, T4, T5; T6);
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_name;
+
+    #[test]
+    fn endpoint_names_come_from_function_names_only() {
+        assert_eq!(endpoint_name("app::views::index"), Some("index"));
+        assert_eq!(endpoint_name("index"), Some("index"));
+        assert_eq!(endpoint_name("app::main::{{closure}}"), None);
+        assert_eq!(endpoint_name("app::Wrapper<u8>"), None);
+    }
+}

@@ -18,13 +18,21 @@
 //! | [`State`], [`StateMap`] (`state.rs`) | `app.config`, `app.extensions` | shared state and features' settings |
 //! | [`session`], [`Session`] | `session`, `flash`, `SecureCookieSessionInterface` | signed-cookie sessions, flash messages |
 //! | [`templates`] | `render_template`, `app.jinja_env` | minijinja templates, their folders and globals |
+//! | [`Blueprint`] (`blueprint.rs`) | `Blueprint` | routes, hooks and error handlers under a prefix |
+//! | [`hooks`] | `before_request`, `after_request`, `teardown_request`, `errorhandler` | hooks and error handlers |
+//! | [`abort`], [`Result`] (`error.rs`), [`debug_page_allowed`] (`error_page.rs`) | `abort`, debugger | errors, the debug and production error pages |
+//! | [`url_for`] (`url.rs`) | `url_for` | building URLs from endpoints |
+//! | [`testing`] | `app.test_client()` | the in-process test client |
 
 mod app;
+mod blueprint;
 pub mod cli;
 mod config;
 mod error;
+mod error_page;
 pub mod extract;
 mod handler;
+pub mod hooks;
 mod json;
 pub mod response;
 pub mod routing;
@@ -33,22 +41,30 @@ mod scope;
 pub mod session;
 mod state;
 pub mod templates;
+pub mod testing;
+mod url;
 
 pub use app::App;
+pub use blueprint::{Blueprint, BlueprintInfo};
 pub use carafe_serve::{Body, ConnInfo, Request, Response};
-pub use config::{Config, SameSite};
-pub use error::{Error, HttpError};
+pub use config::{Config, ConfigError, SameSite, ENV_PREFIX};
+pub use error::{abort, abort_with, Error, HttpError, Result};
+pub use error_page::debug_page_allowed;
 pub use extract::{ClientAddr, Cookies, Form, Multipart, MultipartForm, SetCookie};
 pub use extract::{FromRequest, FromRequestParts, Path, Query, RequestParts};
 pub use handler::Handler;
+pub use hooks::{BeforeOutput, BeforeRequest};
 pub use http::{self, StatusCode};
 pub use json::Json;
 pub use response::{Html, IntoResponse, Redirect, Streaming};
-pub use routing::{delete, get, options, patch, post, put, Match, MethodRouter, Params, Router};
+pub use routing::{
+    delete, get, options, patch, post, put, Match, MethodRouter, Params, RouteInfo, Router,
+};
 pub use run::Run;
-pub use scope::after_this_request;
+pub use scope::{after_this_request, request_endpoint};
 pub use session::Session;
-pub use state::{State, StateMap};
+pub use state::{Needs, State, StateMap};
+pub use url::{url_for, UrlError, UrlParams};
 
 /// The repository's README, compiled as a doctest so that its example stays true.
 #[cfg(doctest)]

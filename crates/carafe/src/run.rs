@@ -27,13 +27,17 @@ pub struct Run {
     inner: RunSimple<App>,
     /// The reloader; `None` follows the app's debug mode.
     reload: Option<bool>,
+    /// What [`App::check`] found wrong, reported by [`Run::serve`] before binding.
+    startup_error: Option<Error>,
 }
 
 impl Run {
     pub(crate) fn new(app: App) -> Self {
+        let startup_error = app.check().err();
         Run {
             inner: carafe_serve::run_simple(app),
             reload: None,
+            startup_error,
         }
     }
 
@@ -174,18 +178,26 @@ impl Run {
     }
 
     /// Runs the server until Ctrl-C or `SIGTERM`, then finishes the requests in flight
-    /// and returns.
+    /// and returns. First fails, without binding, if [`App::check`] found the app unfit
+    /// to serve (a handler needs state the app lacks, say).
     ///
     /// ```no_run
     /// carafe::App::new().run().serve()?;
     /// # Ok::<(), carafe::Error>(())
     /// ```
     pub fn serve(self) -> Result<(), Error> {
-        let Run { mut inner, reload } = self;
+        let Run {
+            mut inner,
+            reload,
+            startup_error,
+        } = self;
+        if let Some(error) = startup_error {
+            return Err(error);
+        }
         let debug = inner.app_mut().debug();
         inner
             .reload(reload.unwrap_or(debug))
             .serve()
-            .map_err(Error::Serve)
+            .map_err(Error::from)
     }
 }

@@ -6,15 +6,28 @@
 //! reach the request's scope without threading it through every call, and the app can
 //! finish the response with what that code left there.
 //!
-//! Today the scope holds *response finishers*: closures that extractors register while a
-//! request is handled (the session saves its cookie this way) and that the app runs on
-//! the response before it is sent. Other request-scoped values join it as fields.
+//! The scope holds:
+//!
+//! - *response finishers*: closures that extractors register while a request is handled
+//!   (the session saves its cookie this way) and that the app runs on the response before
+//!   it is sent;
+//! - the app and the matched route, for [`url_for`](crate::url_for) and
+//!   [`request_endpoint`];
+//! - the error a handler returned, when the app has error handlers to give it to (see
+//!   [`Error`]'s `IntoResponse`), and whether debug mode wants backtraces.
+//!
+//! Setting a scope up costs no allocation: one `Arc` clone of the app.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use carafe_serve::Response;
+use http::StatusCode;
+
+use crate::error::Error;
+use crate::state::AppShared;
 
 tokio::task_local! {
     /// The scope of the request the current task is handling.
@@ -29,18 +42,52 @@ type Finisher = Box<dyn FnOnce(&mut Response) + Send>;
 pub(crate) struct Scope {
     /// Run on the response in registration order, after the handler.
     finishers: Vec<Finisher>,
+    /// The app handling the request; `None` in unit tests of the scope.
+    app: Option<Arc<AppShared>>,
+    /// The matched route's index in the app's router.
+    route: Option<usize>,
+    /// Whether errors turned into responses are kept for the app's error handlers.
+    catching: bool,
+    /// Debug mode: errors capture a backtrace.
+    debug: bool,
+    /// The error kept for the app, with the mark of the response made from it.
+    pending: Option<(u32, Error)>,
+    /// The last mark handed out.
+    marks: u32,
 }
+
+/// Marks a response made from an error kept in the scope: the app answers with its
+/// error handlers instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ErrorMark(u32);
 
 impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("finishers", &self.finishers.len())
+            .field("route", &self.route)
+            .field("catching", &self.catching)
+            .field("debug", &self.debug)
             .finish()
     }
 }
 
 impl Scope {
+    /// The scope of a request to `app`, routed to `route`; `catching` keeps errors for the
+    /// app's error handlers.
+    pub(crate) fn new(app: Arc<AppShared>, route: Option<usize>, catching: bool) -> Self {
+        let debug = app.config.debug;
+        Scope {
+            app: Some(app),
+            route,
+            catching,
+            debug,
+            ..Scope::default()
+        }
+    }
+
     /// Runs the finishers on `response`, in the order they were registered.
+    #[inline]
     pub(crate) fn finish(self, response: &mut Response) {
         for finisher in self.finishers {
             finisher(response);
@@ -48,13 +95,107 @@ impl Scope {
     }
 }
 
-/// Runs `future` inside a fresh request scope and returns its output with the scope.
+/// Runs `future` inside a fresh, empty request scope and returns its output with the
+/// scope.
+#[cfg(test)]
 pub(crate) async fn run<F: Future>(future: F) -> (F::Output, Scope) {
-    let scoped = SCOPE.scope(RefCell::new(Scope::default()), future);
+    run_in(Scope::default(), future).await
+}
+
+/// Runs `future` inside `scope` and returns its output with the scope.
+pub(crate) async fn run_in<F: Future>(scope: Scope, future: F) -> (F::Output, Scope) {
+    let scoped = SCOPE.scope(RefCell::new(scope), future);
     let mut scoped = std::pin::pin!(scoped);
     let output = scoped.as_mut().await;
     let scope = scoped.as_mut().take_value().map(RefCell::into_inner);
     (output, scope.unwrap_or_default())
+}
+
+/// Keeps `error` for the app's error handlers when the current request's app has any,
+/// answering with a placeholder response that marks it; otherwise gives it back.
+pub(crate) fn stash_error(error: Error) -> Result<Response, Error> {
+    let mut slot = Some(error);
+    let kept = SCOPE.try_with(|scope| {
+        let mut scope = scope.try_borrow_mut().ok()?;
+        if !scope.catching {
+            return None;
+        }
+        let error = slot.take()?;
+        scope.marks += 1;
+        let mark = scope.marks;
+        scope.pending = Some((mark, error));
+        Some(mark)
+    });
+    match (kept.ok().flatten(), slot) {
+        (_, Some(error)) => Err(error),
+        (Some(mark), None) => {
+            let mut response = Response::new(carafe_serve::Body::empty());
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            response.extensions_mut().insert(ErrorMark(mark));
+            Ok(response)
+        }
+        // `slot` is only emptied when a mark is handed out.
+        (None, None) => Err(Error::msg("the request scope lost an error")),
+    }
+}
+
+/// The error `response` was made from, if [`stash_error`] kept it.
+pub(crate) fn take_error(response: &Response) -> Option<Error> {
+    let ErrorMark(mark) = *response.extensions().get::<ErrorMark>()?;
+    SCOPE
+        .try_with(|scope| {
+            let mut scope = scope.try_borrow_mut().ok()?;
+            match scope.pending.take() {
+                Some((kept, error)) if kept == mark => Some(error),
+                other => {
+                    scope.pending = other;
+                    None
+                }
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+/// Whether the current request runs in debug mode, where errors capture backtraces.
+pub(crate) fn debug_backtraces() -> bool {
+    SCOPE
+        .try_with(|scope| scope.try_borrow().is_ok_and(|scope| scope.debug))
+        .unwrap_or(false)
+}
+
+/// Calls `f` with the current request's app and matched route, if there is a request.
+pub(crate) fn with_app<R>(f: impl FnOnce(&AppShared, Option<usize>) -> R) -> Option<R> {
+    SCOPE
+        .try_with(|scope| {
+            let scope = scope.try_borrow().ok()?;
+            let app = scope.app.as_deref()?;
+            Some(f(app, scope.route))
+        })
+        .ok()
+        .flatten()
+}
+
+/// The endpoint of the route handling the current request (Flask's `request.endpoint`):
+/// `"index"`, `"admin.users"`; `None` outside a request, or when the route has no name.
+///
+/// ```
+/// use carafe::{get, request_endpoint, App};
+///
+/// async fn index() -> String {
+///     request_endpoint().unwrap_or_default()
+/// }
+///
+/// let mut app = App::new();
+/// app.route("/", get(index)); // answers "index"
+/// assert_eq!(request_endpoint(), None);
+/// ```
+pub fn request_endpoint() -> Option<String> {
+    with_app(|app, route| {
+        let route = route?;
+        app.router.endpoint_of(route).map(str::to_owned)
+    })
+    .flatten()
 }
 
 /// Registers `finisher` to change this request's response before it is sent (Flask's

@@ -14,9 +14,12 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
+use crate::blueprint::BlueprintScope;
 use crate::config::Config;
 use crate::error::HttpError;
 use crate::extract::{FromRequestParts, RequestParts};
+use crate::hooks::Hooks;
+use crate::routing::Router;
 
 /// A map from a type to one value of that type: the app's shared state.
 ///
@@ -94,11 +97,93 @@ impl fmt::Debug for StateMap {
     }
 }
 
+/// What a handler's extractors (and hooks) need from the app, collected when the handler
+/// is registered so that [`App::check`](crate::App::check) finds what is missing before
+/// the app serves a single request.
+///
+/// Extractors declare their needs in
+/// [`FromRequestParts::needs`](crate::FromRequestParts::needs):
+///
+/// ```
+/// use carafe::{FromRequestParts, HttpError, Needs, RequestParts};
+///
+/// #[derive(Clone)]
+/// struct Pool;
+///
+/// /// A database connection from the app's `Pool`.
+/// struct Db(Pool);
+///
+/// impl FromRequestParts for Db {
+///     async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
+///         let pool = parts.state::<Pool>().cloned();
+///         pool.map(Db).ok_or_else(|| HttpError::from(http::StatusCode::INTERNAL_SERVER_ERROR))
+///     }
+///
+///     fn needs(needs: &mut Needs) {
+///         needs.state::<Pool>();
+///     }
+/// }
+///
+/// async fn users(_db: Db) -> &'static str { "users" }
+///
+/// let mut app = carafe::App::new();
+/// app.route("/users", carafe::get(users));
+/// let error = app.check().unwrap_err();
+/// assert!(error.to_string().contains("Pool"), "{error}");
+/// app.state(Pool);
+/// assert!(app.check().is_ok());
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Needs {
+    /// The state types needed, with their names, without duplicates.
+    state: Vec<(TypeId, &'static str)>,
+}
+
+impl Needs {
+    /// Declares that the app's state must hold a `T`.
+    ///
+    /// ```
+    /// let mut needs = carafe::Needs::default();
+    /// needs.state::<String>();
+    /// assert_eq!(needs.state_names().collect::<Vec<_>>(), ["alloc::string::String"]);
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&mut self) -> &mut Self {
+        let id = TypeId::of::<T>();
+        if !self.state.iter().any(|(known, _)| *known == id) {
+            self.state.push((id, type_name::<T>()));
+        }
+        self
+    }
+
+    /// The names of the state types needed.
+    ///
+    /// ```
+    /// assert_eq!(carafe::Needs::default().state_names().count(), 0);
+    /// ```
+    pub fn state_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.state.iter().map(|(_, name)| *name)
+    }
+
+    /// The names of the needed state types that `state` lacks.
+    pub(crate) fn missing<'a>(
+        &'a self,
+        state: &'a StateMap,
+    ) -> impl Iterator<Item = &'static str> + 'a {
+        self.state
+            .iter()
+            .filter(|(id, _)| !state.contains(*id))
+            .map(|(_, name)| *name)
+    }
+}
+
 /// A value from the app's state, stored at startup with [`App::state`](crate::App::state).
 ///
 /// `T` is cloned for each request, so share big or mutable things behind an [`Arc`]
 /// (a connection pool, an `Arc<Mutex<_>>`, an `Arc<AtomicU64>`). A handler asking for a
-/// type the app never stored is answered `500` and the error is logged.
+/// type the app never stored is found at startup: [`App::check`](crate::App::check)
+/// (which [`App::run`](crate::App::run) and the test client call) fails naming the
+/// handler and the type. Should such a request still arrive, it is answered `500` and
+/// the error is logged.
 ///
 /// ```
 /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,6 +213,10 @@ where
             None => Err(missing_state::<T>()),
         }
     }
+
+    fn needs(needs: &mut Needs) {
+        needs.state::<T>();
+    }
 }
 
 /// The answer when a handler asks for state the app does not have: a programming error.
@@ -139,13 +228,23 @@ fn missing_state<T>() -> HttpError {
     HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
 }
 
-/// What every request of an app shares: its state and its configuration.
+/// What every request of an app shares: routes, hooks, blueprints, state and
+/// configuration. Built at setup, then read-only behind an [`Arc`].
 #[derive(Debug)]
 pub(crate) struct AppShared {
     /// Values from [`App::state`](crate::App::state) and features' settings.
     pub(crate) state: StateMap,
     /// The app's configuration.
     pub(crate) config: Config,
+    /// The rules, their handlers and endpoints.
+    pub(crate) router: Router,
+    /// The app's own hooks and error handlers.
+    pub(crate) hooks: Hooks,
+    /// The registered blueprints, in registration order; routes refer to them by index.
+    pub(crate) blueprints: Vec<BlueprintScope>,
+    /// Whether any hook or error handler is registered, app- or blueprint-wide: without
+    /// them (and outside debug mode) requests take the lean dispatch path.
+    pub(crate) hooked: bool,
 }
 
 impl AppShared {
@@ -154,6 +253,10 @@ impl AppShared {
         AppShared {
             state: StateMap::default(),
             config: Config::default(),
+            router: Router::new(),
+            hooks: Hooks::default(),
+            blueprints: Vec::new(),
+            hooked: false,
         }
     }
 

@@ -121,6 +121,8 @@ pub struct RequestParts {
     captures: Vec<Capture>,
     /// What every request of the app shares: state and limits.
     app: Arc<AppShared>,
+    /// The matched route's index in the app's router, for its endpoint and blueprint.
+    route: Option<usize>,
 }
 
 impl RequestParts {
@@ -142,7 +144,55 @@ impl RequestParts {
             head,
             captures,
             app,
+            route: None,
         }
+    }
+
+    /// Records which route matched.
+    pub(crate) fn set_route(&mut self, route: Option<usize>) {
+        self.route = route;
+    }
+
+    /// The matched route's endpoint (Flask's `request.endpoint`): `"index"`,
+    /// `"admin.users"`; `None` for a request that matched no named route.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert_eq!(parts.endpoint(), None);
+    /// ```
+    pub fn endpoint(&self) -> Option<&str> {
+        self.app.router.endpoint_of(self.route?)
+    }
+
+    /// The blueprint of the matched route (Flask's `request.blueprint`), with its
+    /// template and static folders.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert!(parts.blueprint().is_none());
+    /// ```
+    pub fn blueprint(&self) -> Option<&crate::BlueprintInfo> {
+        let index = self.app.router.blueprint_of(self.route?)?;
+        Some(&self.app.blueprints[index].info)
+    }
+
+    /// Builds the URL of `endpoint` with `params` (see [`url_for`](crate::url_for));
+    /// `_external` URLs use the request's `Host` unless `SERVER_NAME` is configured.
+    ///
+    /// ```
+    /// # let parts = carafe::RequestParts::new(http::Request::new(()).into_parts().0);
+    /// assert!(parts.url_for("missing", ()).is_err());
+    /// ```
+    pub fn url_for(
+        &self,
+        endpoint: &str,
+        params: impl crate::UrlParams,
+    ) -> Result<String, crate::UrlError> {
+        let host = self
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|host| host.to_str().ok());
+        crate::url::build(&self.app, self.route, endpoint, params.into_pairs(), host)
     }
 
     /// The request method.
@@ -331,6 +381,19 @@ pub trait FromRequestParts: Sized {
     fn from_request_parts(
         parts: &mut RequestParts,
     ) -> impl Future<Output = Result<Self, HttpError>> + Send;
+
+    /// Declares what the extractor needs from the app (state types), so that a missing
+    /// value is an error at startup ([`App::check`](crate::App::check)) rather than a
+    /// `500` per request. The default needs nothing.
+    ///
+    /// ```
+    /// let mut needs = carafe::Needs::default();
+    /// <carafe::State<u32> as carafe::FromRequestParts>::needs(&mut needs);
+    /// assert_eq!(needs.state_names().collect::<Vec<_>>(), ["u32"]);
+    /// ```
+    fn needs(needs: &mut crate::Needs) {
+        let _ = needs;
+    }
 }
 
 /// A handler's last argument, which may consume the request body.
@@ -384,6 +447,18 @@ pub trait FromRequest: Sized {
         parts: RequestParts,
         body: Body,
     ) -> impl Future<Output = Result<Self, HttpError>> + Send;
+
+    /// Declares what the extractor needs from the app; see
+    /// [`FromRequestParts::needs`]. The default needs nothing.
+    ///
+    /// ```
+    /// let mut needs = carafe::Needs::default();
+    /// <String as carafe::FromRequest>::needs(&mut needs);
+    /// assert_eq!(needs.state_names().count(), 0);
+    /// ```
+    fn needs(needs: &mut crate::Needs) {
+        let _ = needs;
+    }
 }
 
 #[cfg(test)]
@@ -398,7 +473,7 @@ pub(crate) fn routed_parts(rule: &str, uri: &str) -> RequestParts {
         .body(())
         .unwrap_or_default()
         .into_parts();
-    let found = router.lookup(&Method::GET, head.uri.path());
+    let found = router.lookup(&Method::GET, head.uri.path(), None);
     let captures = found.map(|found| found.captures).unwrap_or_default();
     RequestParts::routed(head, captures, AppShared::detached())
 }
@@ -408,5 +483,9 @@ impl<T: FromRequestParts> FromRequest for T {
         // The body is not needed: let the server drain or close it now.
         drop(body);
         T::from_request_parts(&mut parts).await
+    }
+
+    fn needs(needs: &mut crate::Needs) {
+        <T as FromRequestParts>::needs(needs);
     }
 }

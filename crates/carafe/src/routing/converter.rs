@@ -11,6 +11,7 @@
 //! | `float` | `\d+\.\d+` | floating point number |
 //! | `uuid` | `8-4-4-4-12` hex digits | text |
 //! | `path` | `[^/].*`: the rest of the path, slashes included | text, percent-decoded |
+//! | `any(a, b, ...)` | one of the listed words | text |
 //!
 //! Segments are matched as they arrive, still percent-encoded: `%31` is not a digit.
 
@@ -27,6 +28,8 @@ pub(crate) enum Converter {
     Float,
     /// `uuid`: a UUID in its hyphenated text form.
     Uuid,
+    /// `any(a, b, ...)`: one of the listed values, compared with the raw segment.
+    Any(&'static [&'static str]),
     /// `string`: any non-empty segment.
     String,
     /// `path`: the rest of the path; it must be a rule's last placeholder.
@@ -35,7 +38,7 @@ pub(crate) enum Converter {
 
 impl Converter {
     /// The converters a rule may name, for error messages.
-    pub(crate) const NAMES: &'static str = "string, int, float, path, uuid";
+    pub(crate) const NAMES: &'static str = "string, int, float, path, uuid, any(a, b, ...)";
 
     /// The converter called `name` in a rule, if there is one.
     pub(crate) fn from_name(name: &str) -> Option<Self> {
@@ -49,6 +52,18 @@ impl Converter {
         }
     }
 
+    /// The converter's name, as rules write it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Converter::Int => "int",
+            Converter::Float => "float",
+            Converter::Uuid => "uuid",
+            Converter::Any(_) => "any",
+            Converter::String => "string",
+            Converter::Path => "path",
+        }
+    }
+
     /// Whether `text`, a raw path segment (or, for `path`, the raw rest of the path), is
     /// a value of this converter.
     pub(crate) fn matches(self, text: &str) -> bool {
@@ -56,6 +71,7 @@ impl Converter {
             Converter::Int => is_int(text),
             Converter::Float => is_float(text),
             Converter::Uuid => is_uuid(text),
+            Converter::Any(choices) => choices.contains(&text),
             Converter::String => !text.is_empty(),
             Converter::Path => !text.is_empty() && !text.starts_with('/'),
         }
@@ -134,8 +150,17 @@ mod tests {
     }
 
     #[test]
+    fn any_accepts_only_its_choices() {
+        let any = Any(&["about", "help"]);
+        assert!(any.matches("about"));
+        assert!(any.matches("help"));
+        assert!(!any.matches("abou"));
+        assert!(!any.matches(""));
+    }
+
+    #[test]
     fn every_listed_name_is_a_converter() {
-        for name in Converter::NAMES.split(", ") {
+        for name in Converter::NAMES.split(", ").take(5) {
             assert!(Converter::from_name(name).is_some(), "{name}");
         }
         assert_eq!(Converter::from_name("any"), None);
@@ -143,8 +168,8 @@ mod tests {
 
     #[test]
     fn priority_puts_specific_converters_before_string_and_path() {
-        let mut all = vec![Path, String, Uuid, Float, Int];
+        let mut all = vec![Path, String, Any(&["a"]), Uuid, Float, Int];
         all.sort();
-        assert_eq!(all, vec![Int, Float, Uuid, String, Path]);
+        assert_eq!(all, vec![Int, Float, Uuid, Any(&["a"]), String, Path]);
     }
 }

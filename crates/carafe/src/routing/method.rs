@@ -5,6 +5,7 @@
 //! with its `Allow` header unless it has an `OPTIONS` handler of its own, as Flask does
 //! (RFC 9110 §9.3.2 and §9.3.7).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::{HeaderValue, Method};
@@ -128,6 +129,10 @@ impl fmt::Display for MethodSet {
 pub struct MethodRouter {
     /// The handlers, indexed like [`METHODS`].
     handlers: [Option<BoxedHandler>; METHODS.len()],
+    /// The index of the handler added first, whose name is the default endpoint.
+    first: Option<usize>,
+    /// The endpoint name given with [`MethodRouter::name`].
+    name: Option<Cow<'static, str>>,
 }
 
 impl MethodRouter {
@@ -208,6 +213,41 @@ impl MethodRouter {
         self.on(OPTIONS, BoxedHandler::new(handler))
     }
 
+    /// Names the endpoint of the rule (Flask's `endpoint=`), for
+    /// [`url_for`](crate::url_for). Without a name, the endpoint is the name of the first
+    /// handler function added (`index` for `async fn index`); closures have no name, so a
+    /// rule served by a closure needs this to be reachable by `url_for`.
+    ///
+    /// ```
+    /// use carafe::{get, App};
+    ///
+    /// let mut app = App::new();
+    /// app.route("/", get(|| async { "home" }).name("home"));
+    /// assert_eq!(app.url_for("home", ()).unwrap(), "/");
+    /// ```
+    pub fn name(mut self, endpoint: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(endpoint.into());
+        self
+    }
+
+    /// The endpoint: the given name, or the first handler's function name.
+    pub(crate) fn endpoint(&self) -> Option<&str> {
+        if let Some(name) = &self.name {
+            return Some(name);
+        }
+        self.first_handler()?.endpoint_name()
+    }
+
+    /// The handler added first.
+    pub(crate) fn first_handler(&self) -> Option<&BoxedHandler> {
+        self.handlers[self.first?].as_ref()
+    }
+
+    /// Every handler.
+    pub(crate) fn handlers(&self) -> impl Iterator<Item = &BoxedHandler> {
+        self.handlers.iter().flatten()
+    }
+
     #[track_caller]
     fn on(mut self, index: usize, handler: BoxedHandler) -> Self {
         let slot = &mut self.handlers[index];
@@ -220,6 +260,7 @@ impl MethodRouter {
             );
         }
         *slot = Some(handler);
+        self.first.get_or_insert(index);
         self
     }
 

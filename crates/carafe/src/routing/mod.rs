@@ -12,6 +12,7 @@
 //! MUST generate an Allow header field in a 405 response"). `HEAD` is answered by the
 //! `GET` handler, and `OPTIONS` automatically (see [`MethodRouter`]).
 
+mod build;
 mod converter;
 mod method;
 mod params;
@@ -21,9 +22,11 @@ mod trie;
 #[cfg(test)]
 mod tests;
 
+use std::any::TypeId;
+use std::collections::HashMap;
 use std::fmt;
 
-use http::{header, Method, StatusCode};
+use http::{header, HeaderValue, Method, StatusCode};
 
 use crate::error::HttpError;
 use crate::handler::BoxedHandler;
@@ -63,16 +66,101 @@ pub struct Router {
     root: Node,
     /// The routes, indexed by the trie's endpoints, in registration order.
     routes: Vec<Route>,
+    /// The routes of each endpoint, for `url_for`.
+    endpoints: HashMap<Box<str>, Endpoint>,
 }
 
 /// A rule and its handlers.
 struct Route {
     rule: Rule,
     methods: MethodRouter,
+    /// The endpoint's full name (`admin.index`), if the route has one.
+    endpoint: Option<Box<str>>,
+    /// The index of the route's blueprint in the app.
+    blueprint: Option<usize>,
+}
+
+/// The routes that share an endpoint name: one handler, one or more rules.
+struct Endpoint {
+    /// The handler's type: a second handler under the same name is a mistake.
+    handler: TypeId,
+    /// The handler's name, for the message about that mistake.
+    handler_name: &'static str,
+    /// The routes, in registration order.
+    routes: Vec<usize>,
+}
+
+/// Where a route comes from: its blueprint, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Origin<'a> {
+    /// The blueprint's full name, prefixed to endpoints (`admin` → `admin.index`).
+    pub(crate) blueprint_name: Option<&'a str>,
+    /// The blueprint's index in the app.
+    pub(crate) blueprint: Option<usize>,
+}
+
+/// One route of a [`Router`], as [`Router::routes`] lists it (the `routes` command).
+///
+/// ```
+/// let mut router = carafe::Router::new();
+/// router.route("/", carafe::get(|| async { "" }).name("home"));
+/// let route = router.routes().next().unwrap();
+/// assert_eq!((route.rule(), route.endpoint()), ("/", Some("home")));
+/// assert_eq!(route.methods(), "GET, HEAD, OPTIONS");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo<'a> {
+    route: &'a Route,
+}
+
+impl<'a> RouteInfo<'a> {
+    /// The rule, with its blueprint's prefix.
+    ///
+    /// ```
+    /// # let mut router = carafe::Router::new();
+    /// # router.route("/a", carafe::get(|| async { "" }));
+    /// assert_eq!(router.routes().next().unwrap().rule(), "/a");
+    /// ```
+    pub fn rule(&self) -> &'a str {
+        self.route.rule.as_str()
+    }
+
+    /// The endpoint, if the route has one.
+    ///
+    /// ```
+    /// # let mut router = carafe::Router::new();
+    /// # router.route("/a", carafe::get(|| async { "" }));
+    /// assert_eq!(router.routes().next().unwrap().endpoint(), None);
+    /// ```
+    pub fn endpoint(&self) -> Option<&'a str> {
+        self.route.endpoint.as_deref()
+    }
+
+    /// The methods the rule answers, as an `Allow` header lists them.
+    ///
+    /// ```
+    /// # let mut router = carafe::Router::new();
+    /// # router.route("/a", carafe::post(|| async { "" }));
+    /// assert_eq!(router.routes().next().unwrap().methods(), "OPTIONS, POST");
+    /// ```
+    pub fn methods(&self) -> String {
+        self.route.methods.allowed().to_string()
+    }
+}
+
+impl fmt::Debug for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Route")
+            .field("rule", &self.rule.as_str())
+            .field("endpoint", &self.endpoint)
+            .finish()
+    }
 }
 
 /// What a lookup found, for the app's dispatch.
 pub(crate) struct Found<'r> {
+    /// The matched route's index.
+    pub(crate) route: usize,
     /// The matched rule, as written.
     pub(crate) rule: &'r str,
     /// The handler; `None` when this is an `OPTIONS` request to answer automatically.
@@ -108,6 +196,17 @@ impl Router {
     /// handler for one of the methods.
     #[track_caller]
     pub fn route(&mut self, rule: &str, methods: MethodRouter) -> &mut Self {
+        self.add(rule, methods, Origin::default())
+    }
+
+    /// Adds a route from `origin`; see [`Router::route`].
+    #[track_caller]
+    pub(crate) fn add(
+        &mut self,
+        rule: &str,
+        methods: MethodRouter,
+        origin: Origin<'_>,
+    ) -> &mut Self {
         let rule = match Rule::parse(rule) {
             Ok(rule) => rule,
             Err(error) => panic!("invalid rule `{rule}`: {error}"),
@@ -125,9 +224,84 @@ impl Router {
                 );
             }
         }
-        endpoint.push(self.routes.len());
-        self.routes.push(Route { rule, methods });
+        let index = self.routes.len();
+        endpoint.push(index);
+        let name = methods.endpoint().map(|name| match origin.blueprint_name {
+            Some(blueprint) => format!("{blueprint}.{name}").into_boxed_str(),
+            None => name.into(),
+        });
+        if let Some(name) = &name {
+            self.add_endpoint(name, &rule, &methods, index);
+        }
+        self.routes.push(Route {
+            rule,
+            methods,
+            endpoint: name,
+            blueprint: origin.blueprint,
+        });
         self
+    }
+
+    /// Records that route `index` serves endpoint `name`; panics if another handler
+    /// already has the name (Flask: "View function mapping is overwriting an existing
+    /// endpoint function").
+    #[track_caller]
+    fn add_endpoint(&mut self, name: &str, rule: &Rule, methods: &MethodRouter, index: usize) {
+        let Some(handler) = methods.first_handler() else {
+            return;
+        };
+        match self.endpoints.get_mut(name) {
+            Some(known) if known.handler == handler.type_id() => known.routes.push(index),
+            Some(known) => {
+                let other = &self.routes[known.routes[0]];
+                panic!(
+                    "the endpoint `{name}` of rule `{}` (handler {}) is already the endpoint of \
+                     rule `{}` (handler {}): give one of them another name with \
+                     `.name(\"...\")`, or put them in different blueprints",
+                    rule.as_str(),
+                    handler.name(),
+                    other.rule.as_str(),
+                    known.handler_name,
+                );
+            }
+            None => {
+                let endpoint = Endpoint {
+                    handler: handler.type_id(),
+                    handler_name: handler.name(),
+                    routes: vec![index],
+                };
+                self.endpoints.insert(name.into(), endpoint);
+            }
+        }
+    }
+
+    /// Every route, in registration order: the URL map (the `routes` command lists it).
+    ///
+    /// ```
+    /// let mut router = carafe::Router::new();
+    /// router.route("/", carafe::get(|| async { "" }));
+    /// assert_eq!(router.routes().count(), 1);
+    /// ```
+    pub fn routes(&self) -> impl Iterator<Item = RouteInfo<'_>> {
+        self.routes.iter().map(|route| RouteInfo { route })
+    }
+
+    /// Every rule with its handlers, for startup checks.
+    pub(crate) fn handlers(&self) -> impl Iterator<Item = (&str, &BoxedHandler)> {
+        self.routes.iter().flat_map(|route| {
+            let rule = route.rule.as_str();
+            route.methods.handlers().map(move |handler| (rule, handler))
+        })
+    }
+
+    /// The endpoint of route `index`.
+    pub(crate) fn endpoint_of(&self, index: usize) -> Option<&str> {
+        self.routes.get(index)?.endpoint.as_deref()
+    }
+
+    /// The blueprint of route `index`.
+    pub(crate) fn blueprint_of(&self, index: usize) -> Option<usize> {
+        self.routes.get(index)?.blueprint
     }
 
     /// Matches a request's method and path (its percent-encoded form, as in the request
@@ -147,7 +321,7 @@ impl Router {
     /// assert_eq!(refused.headers()[header::ALLOW], "OPTIONS, POST");
     /// ```
     pub fn at<'a>(&'a self, method: &Method, path: &'a str) -> Result<Match<'a>, HttpError> {
-        let found = self.lookup(method, path)?;
+        let found = self.lookup(method, path, None)?;
         Ok(Match {
             rule: found.rule,
             path,
@@ -155,11 +329,13 @@ impl Router {
         })
     }
 
-    /// Finds the handler for a request.
+    /// Finds the handler for a request; `query` goes into the `Location` of a
+    /// strict-slash redirect.
     pub(crate) fn lookup<'r>(
         &'r self,
         method: &Method,
         path: &str,
+        query: Option<&str>,
     ) -> Result<Found<'r>, HttpError> {
         let mut captures = Vec::new();
         let mut allow = MethodSet::default();
@@ -167,22 +343,24 @@ impl Router {
         let mut chosen = None;
         let routes = &self.routes;
         self.root.search(path, &mut captures, &mut |ids, _| {
-            for route in ids.iter().map(|&id| &routes[id]) {
+            for &id in ids {
+                let route = &routes[id];
                 if let Some(handler) = route.methods.handler(method) {
-                    chosen = Some((route, handler));
+                    chosen = Some((id, route, handler));
                     return true;
                 }
                 allow = allow.union(route.methods.allowed());
-                first_rule.get_or_insert(route.rule.as_str());
+                first_rule.get_or_insert((id, route.rule.as_str()));
             }
             false
         });
-        if let Some((route, handler)) = chosen {
+        if let Some((id, route, handler)) = chosen {
             for (capture, param) in captures.iter_mut().zip(route.rule.params()) {
                 capture.name = param.name;
             }
             let rule = route.rule.as_str();
             return Ok(Found {
+                route: id,
                 rule,
                 handler: Some(handler),
                 allow,
@@ -190,8 +368,9 @@ impl Router {
             });
         }
         match first_rule {
-            None => Err(not_found()),
-            Some(rule) if method == Method::OPTIONS => Ok(Found {
+            None => Err(self.slash_redirect(path, query).unwrap_or_else(not_found)),
+            Some((id, rule)) if method == Method::OPTIONS => Ok(Found {
+                route: id,
                 rule,
                 handler: None,
                 allow,
@@ -199,6 +378,28 @@ impl Router {
             }),
             Some(_) => Err(method_not_allowed(allow)),
         }
+    }
+
+    /// Werkzeug's strict slashes: when `path` has no trailing slash and no rule matches
+    /// it, but a rule matches it with one (`/about/`), the answer is `308 Permanent
+    /// Redirect` to that URL, the query string kept. 308 keeps the method and body.
+    fn slash_redirect(&self, path: &str, query: Option<&str>) -> Option<HttpError> {
+        // `//host` would be a network-path reference: never redirect there.
+        if path.ends_with('/') || path.starts_with("//") || !path.starts_with('/') {
+            return None;
+        }
+        if !self.root.reaches_with_slash(path, &mut Vec::new()) {
+            return None;
+        }
+        let target = match query {
+            Some(query) => format!("{path}/?{query}"),
+            None => format!("{path}/"),
+        };
+        let location = HeaderValue::from_str(&target).ok()?;
+        Some(
+            HttpError::new(StatusCode::PERMANENT_REDIRECT, "Redirecting...")
+                .with_header(header::LOCATION, location),
+        )
     }
 }
 

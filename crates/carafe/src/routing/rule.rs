@@ -6,9 +6,10 @@
 //! may only be the last segment. A trailing slash is a segment of its own (an empty static
 //! one), so `/about` and `/about/` are different rules.
 //!
-//! Werkzeug also allows text around a placeholder (`/page-<int:n>`) and converter
-//! arguments (`<int(signed=True):n>`); carafe rejects both for now, with a message saying
-//! so, rather than match them differently.
+//! `any(a, b, ...)` takes its choices as arguments. Werkzeug also allows text around a
+//! placeholder (`/page-<int:n>`) and arguments to the other converters
+//! (`<int(signed=True):n>`); carafe rejects both for now, with a message saying so, rather
+//! than match them differently.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -58,6 +59,8 @@ pub(crate) enum RuleError {
     UnknownConverter(String),
     /// A converter with arguments, such as `int(signed=True)`.
     ConverterArguments(String),
+    /// An `any(...)` whose choices are not plain words.
+    BadAny(String),
     /// Two placeholders with one name.
     DuplicateName(&'static str),
     /// A `path` placeholder before the last segment.
@@ -88,6 +91,11 @@ impl fmt::Display for RuleError {
                 f,
                 "converter arguments (`{converter}`) are not supported; write the converter \
                  name alone"
+            ),
+            RuleError::BadAny(converter) => write!(
+                f,
+                "`{converter}` needs a comma-separated list of non-empty choices made of \
+                 letters, digits, `-`, `.`, `_` and `~`, such as `any(about, help)`"
             ),
             RuleError::DuplicateName(name) => write!(f, "the placeholder `{name}` appears twice"),
             RuleError::PathNotLast(name) => write!(
@@ -167,12 +175,11 @@ fn parse_segment(raw: &str) -> Result<Segment, RuleError> {
         Some(inner) if opens == 1 && closes == 1 => inner,
         _ => return Err(RuleError::Mixed(raw.to_owned())),
     };
-    let (converter, name) = inner.split_once(':').unwrap_or(("string", inner));
-    if converter.contains('(') {
-        return Err(RuleError::ConverterArguments(converter.to_owned()));
-    }
-    let converter = Converter::from_name(converter)
-        .ok_or_else(|| RuleError::UnknownConverter(converter.to_owned()))?;
+    let (converter, name) = match inner.rfind(':') {
+        Some(colon) => (&inner[..colon], &inner[colon + 1..]),
+        None => ("string", inner),
+    };
+    let converter = parse_converter(converter)?;
     if !is_identifier(name) {
         return Err(RuleError::BadName(name.to_owned()));
     }
@@ -180,6 +187,42 @@ fn parse_segment(raw: &str) -> Result<Segment, RuleError> {
         name: intern(name),
         converter,
     }))
+}
+
+/// Parses a converter: a name, or `any(a, b, ...)` with its choices.
+fn parse_converter(text: &str) -> Result<Converter, RuleError> {
+    let Some((name, arguments)) = text.split_once('(') else {
+        return Converter::from_name(text)
+            .ok_or_else(|| RuleError::UnknownConverter(text.to_owned()));
+    };
+    let arguments = arguments.strip_suffix(')');
+    match (name, arguments) {
+        ("any", Some(arguments)) => parse_any(arguments)
+            .map(Converter::Any)
+            .ok_or_else(|| RuleError::BadAny(text.to_owned())),
+        _ => Err(RuleError::ConverterArguments(text.to_owned())),
+    }
+}
+
+/// The choices of `any(a, b, "c")`, interned; `None` if one is empty or needs encoding.
+fn parse_any(arguments: &str) -> Option<&'static [&'static str]> {
+    let mut choices = Vec::new();
+    for choice in arguments.split(',') {
+        let choice = choice.trim();
+        let choice = choice
+            .strip_prefix('"')
+            .and_then(|c| c.strip_suffix('"'))
+            .or_else(|| choice.strip_prefix('\'').and_then(|c| c.strip_suffix('\'')))
+            .unwrap_or(choice);
+        let plain = choice
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if choice.is_empty() || !plain {
+            return None;
+        }
+        choices.push(intern(choice));
+    }
+    Some(Box::leak(choices.into_boxed_slice()))
 }
 
 fn is_identifier(name: &str) -> bool {
@@ -237,6 +280,10 @@ mod tests {
             ("/<float:x>", vec![param("x", Converter::Float)]),
             ("/<uuid:u>", vec![param("u", Converter::Uuid)]),
             (
+                "/<any(about, \"help\", a-b):page>",
+                vec![param("page", Converter::Any(&["about", "help", "a-b"]))],
+            ),
+            (
                 "/files/<path:p>",
                 vec![text("files"), param("p", Converter::Path)],
             ),
@@ -273,6 +320,8 @@ mod tests {
                 RuleError::ConverterArguments("int(signed=True)".into()),
             ),
             ("/<a>/<int:a>", RuleError::DuplicateName("a")),
+            ("/<any(a,,b):x>", RuleError::BadAny("any(a,,b)".into())),
+            ("/<any():x>", RuleError::BadAny("any()".into())),
             ("/<path:p>/edit", RuleError::PathNotLast("p")),
             ("/<path:p>/", RuleError::PathNotLast("p")),
         ];

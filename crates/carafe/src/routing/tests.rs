@@ -248,7 +248,7 @@ fn head_uses_the_get_handler() {
     let mut router = Router::new();
     router.route("/", get(noop));
     let found = router
-        .lookup(&Method::HEAD, "/")
+        .lookup(&Method::HEAD, "/", None)
         .map_err(|error| error.to_string());
     assert!(found.is_ok_and(|found| found.handler.is_some()));
 }
@@ -260,7 +260,7 @@ fn options_is_automatic_unless_routed() {
     router.route("/auto/<name>", delete(noop));
     router.route("/custom", get(noop).options(noop));
     let auto = router
-        .lookup(&Method::OPTIONS, "/auto/1")
+        .lookup(&Method::OPTIONS, "/auto/1", None)
         .map_err(|error| error.to_string());
     let auto = auto.map(|found| (found.handler.is_none(), found.allow.to_string(), found.rule));
     assert_eq!(
@@ -272,7 +272,7 @@ fn options_is_automatic_unless_routed() {
         ))
     );
     let custom = router
-        .lookup(&Method::OPTIONS, "/custom")
+        .lookup(&Method::OPTIONS, "/custom", None)
         .map_err(|error| error.to_string());
     assert!(custom.is_ok_and(|found| found.handler.is_some()));
     assert_eq!(
@@ -319,7 +319,7 @@ fn invalid_rule_panics_with_the_reason() {
 fn lookup_of_a_static_rule_captures_nothing() {
     let router = router(&["/plaintext", "/json", "/items/<int:id>"]);
     let found = router
-        .lookup(&Method::GET, "/json")
+        .lookup(&Method::GET, "/json", None)
         .map_err(|error| error.to_string());
     assert!(found.is_ok_and(|found| found.captures.is_empty() && found.captures.capacity() == 0));
 }
@@ -349,4 +349,24 @@ fn many_rules_each_match_their_own_paths() {
         );
     }
     assert_eq!(lookup(&router, "/static/200/page"), Err(404));
+}
+
+#[test]
+fn strict_slashes_redirect_through_placeholders_and_keep_the_query() {
+    let router = router(&["/users/<name>/", "/files/<path:p>", "/plain"]);
+    let redirect = router
+        .lookup(&Method::GET, "/users/ann", Some("tab=1"))
+        .err();
+    let location = redirect
+        .as_ref()
+        .and_then(|error| error.headers().get(http::header::LOCATION).cloned());
+    assert_eq!(redirect.map(|error| error.status().as_u16()), Some(308));
+    assert_eq!(
+        location.as_ref().and_then(|v| v.to_str().ok()),
+        Some("/users/ann/?tab=1")
+    );
+    let missing = router.lookup(&Method::GET, "/plain/x", None).err();
+    assert_eq!(missing.map(|error| error.status().as_u16()), Some(404));
+    let missing = router.lookup(&Method::GET, "//users/ann", None).err();
+    assert_eq!(missing.map(|error| error.status().as_u16()), Some(404));
 }

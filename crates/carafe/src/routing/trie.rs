@@ -74,7 +74,22 @@ impl Node {
     where
         F: FnMut(&'t [usize], &[Capture]) -> bool,
     {
-        path.starts_with('/') && self.walk(path, 1, captures, found)
+        let mut at_end = |node: &'t Node, captures: &[Capture]| {
+            !node.routes.is_empty() && found(&node.routes, captures)
+        };
+        path.starts_with('/') && self.walk(path, 1, captures, &mut at_end)
+    }
+
+    /// Whether `path` followed by a slash reaches a rule: the node `path` leads to has an
+    /// empty static child (a trailing slash) with routes. For Werkzeug's strict-slash
+    /// redirect; allocates nothing unless a placeholder matches.
+    pub(crate) fn reaches_with_slash(&self, path: &str, captures: &mut Vec<Capture>) -> bool {
+        let mut at_end = |node: &Node, _: &[Capture]| {
+            node.statics
+                .get("")
+                .is_some_and(|child| !child.routes.is_empty())
+        };
+        path.starts_with('/') && self.walk(path, 1, captures, &mut at_end)
     }
 
     /// Matches the segment starting at `start` against this node's children.
@@ -86,7 +101,7 @@ impl Node {
         found: &mut F,
     ) -> bool
     where
-        F: FnMut(&'t [usize], &[Capture]) -> bool,
+        F: FnMut(&'t Node, &[Capture]) -> bool,
     {
         let end = path[start..]
             .find('/')
@@ -124,10 +139,10 @@ impl Node {
         found: &mut F,
     ) -> bool
     where
-        F: FnMut(&'t [usize], &[Capture]) -> bool,
+        F: FnMut(&'t Node, &[Capture]) -> bool,
     {
         if end == path.len() {
-            !self.routes.is_empty() && found(&self.routes, captures)
+            found(self, captures)
         } else {
             self.walk(path, end + 1, captures, found)
         }

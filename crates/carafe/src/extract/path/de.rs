@@ -397,7 +397,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         match self.converter {
             Converter::Int => visitor.visit_u64(self.parse("an unsigned integer")?),
             Converter::Float => visitor.visit_f64(self.parse("a number")?),
-            Converter::String | Converter::Path | Converter::Uuid => self.visit_text(visitor),
+            Converter::String | Converter::Path | Converter::Uuid | Converter::Any(_) => {
+                self.visit_text(visitor)
+            }
         }
     }
 
