@@ -148,9 +148,7 @@ async fn missing_and_broken_templates_are_500s() {
     let broken = request(debug.addr, "GET", "/page/bad.html", &[], b"").await;
     assert_eq!(broken.status, 500);
     assert!(
-        broken
-            .text()
-            .contains("template error in bad.html line 2"),
+        broken.text().contains("template error in bad.html line 2"),
         "{}",
         broken.text()
     );
