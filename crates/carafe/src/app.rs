@@ -245,6 +245,14 @@ impl App {
         self.shared.blueprints.iter().map(|scope| &scope.info)
     }
 
+    /// Sends every request through the full dispatch path (hooks, error handlers,
+    /// compression): features that change every response call this at setup.
+    #[track_caller]
+    pub(crate) fn take_full_path(&mut self) -> &mut Self {
+        self.shared_mut().hooked = true;
+        self
+    }
+
     /// Adds a hook run before each request, in registration order (Flask's
     /// `before_request`). It is an `async fn` taking extractors (see
     /// [`BeforeRequest`]); returning `Some(response)` answers the request without calling

@@ -100,6 +100,13 @@ pub(crate) struct RequestView {
 /// The full path: before hooks, handler, error handlers, after hooks, finishers,
 /// teardown.
 async fn dispatch_full(shared: &Arc<AppShared>, req: Request) -> Response {
+    let plan = crate::response::compression_plan(&shared.state, req.method(), req.headers());
+    let response = dispatch_hooked(shared, req).await;
+    crate::response::compress_response(plan, response)
+}
+
+/// The full path before compression.
+async fn dispatch_hooked(shared: &Arc<AppShared>, req: Request) -> Response {
     let uri = req.uri();
     let found = shared.router.lookup(req.method(), uri.path(), uri.query());
     if let Err(redirect) = &found {

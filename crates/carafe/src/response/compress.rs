@@ -146,7 +146,7 @@ impl App {
     /// app.compress(carafe::response::Compression::default());
     /// ```
     pub fn compress(&mut self, settings: Compression) -> &mut Self {
-        self.state(settings)
+        self.state(settings).take_full_path()
     }
 }
 
