@@ -45,3 +45,14 @@ async fn without_compress_or_accept_encoding_the_body_is_plain() {
     assert_eq!(unasked.header("content-encoding"), None);
     assert_eq!(unasked.bytes().await.len(), 4800);
 }
+
+/// Not compression, but the same kind of seam: the static folder's endpoint is `static`,
+/// so `url_for` builds its URLs.
+#[test]
+fn static_folder_endpoint_is_static() {
+    let dir = std::env::temp_dir();
+    let mut app = App::new();
+    app.static_folder(dir);
+    let url = app.url_for("static", [("filename", "app.css")]);
+    assert_eq!(url.ok().as_deref(), Some("/static/app.css"));
+}

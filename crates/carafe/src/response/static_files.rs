@@ -144,7 +144,7 @@ impl App {
     /// When a rule already routes `GET /static/...` (see [`App::route`]).
     #[track_caller]
     pub fn static_folder(&mut self, directory: impl Into<PathBuf>) -> &mut Self {
-        self.route(STATIC_RULE, static_handler(directory))
+        self.route(STATIC_RULE, static_handler(directory).name("static"))
     }
 }
 
