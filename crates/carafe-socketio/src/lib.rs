@@ -52,20 +52,25 @@
 pub mod adapter;
 mod client;
 pub mod connection;
+mod dynamic;
 mod error;
+pub mod extract;
 mod handler;
 mod io;
 mod namespace;
 mod operator;
 pub mod packet;
+mod recovery;
 mod sid;
 mod socket;
 pub mod testing;
 
 pub use client::Client;
+pub use dynamic::{NamespaceMatcher, NamespacePattern};
 pub use error::{ConnectError, DisconnectReason, Error};
-pub use handler::HandlerOutput;
+pub use handler::{EventHandler, HandlerOutput};
 pub use io::{Builder, SocketIo};
 pub use namespace::Namespace;
 pub use operator::{BroadcastAcks, BroadcastOperator};
+pub use recovery::ConnectionStateRecovery;
 pub use socket::{AckSender, Event, Socket};
