@@ -101,8 +101,18 @@ impl Client {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The connected socket of this client in `namespace`; one the server disconnected
+    /// is forgotten here, so the client may connect to that namespace again.
     fn socket(&self, namespace: &str) -> Option<Socket> {
-        self.lock_sockets().get(namespace).cloned()
+        let mut sockets = self.lock_sockets();
+        match sockets.get(namespace) {
+            Some(socket) if socket.connected() => Some(socket.clone()),
+            Some(_) => {
+                sockets.remove(namespace);
+                None
+            }
+            None => None,
+        }
     }
 
     async fn connect(&self, io: &SocketIo, namespace: &str, auth: Option<Bytes>) {
