@@ -266,22 +266,28 @@ fn on_frame(socket: &Socket, item: Option<Result<Message, WebSocketError>>) {
     }
 }
 
-/// Writes packets in order, one frame each; the final `Close` of a graceful close
-/// becomes a close frame.
+/// Writes packets in order, one frame each, framed behind each other so that a batch
+/// costs one write to the connection (a broadcast that queued twenty messages for a
+/// client sends them with one system call); the final `Close` of a graceful close becomes
+/// a close frame.
 async fn write_batch(
     writer: WebSocketWriter,
     batch: VecDeque<Outgoing>,
 ) -> Result<(), WebSocketError> {
-    for packet in batch {
-        let message = match packet {
-            Outgoing::Message(message) => match message.wire_text() {
-                Some(text) => Message::Text(text.clone()),
-                None => Message::Binary(message.binary_data().cloned().unwrap_or_default()),
-            },
-            Outgoing::Ping => Message::Text(Str::from_static("2")),
-            Outgoing::Close => return writer.close(close_code::NORMAL, "").await,
-        };
-        writer.send(message).await?;
+    // Nothing is queued after a `Close` (the session stops taking packets), so it can
+    // only be last.
+    let close = matches!(batch.back(), Some(Outgoing::Close));
+    let messages = batch.into_iter().filter_map(|packet| match packet {
+        Outgoing::Message(message) => Some(match message.wire_text() {
+            Some(text) => Message::Text(text.clone()),
+            None => Message::Binary(message.binary_data().cloned().unwrap_or_default()),
+        }),
+        Outgoing::Ping => Some(Message::Text(Str::from_static("2"))),
+        Outgoing::Close => None,
+    });
+    writer.send_all(messages).await?;
+    if close {
+        writer.close(close_code::NORMAL, "").await?;
     }
     Ok(())
 }

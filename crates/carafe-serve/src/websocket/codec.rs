@@ -20,6 +20,14 @@ use crate::upgrade::Upgraded;
 /// written from their own buffer with a vectored write, uncopied.
 const INLINE: usize = 2048;
 
+/// [`Writer::write_batch`] writes out what it has encoded once this many bytes are
+/// waiting, so a long batch does not grow one buffer without bound.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// After a write, a frame buffer grown past this is given back, so that a connection
+/// that once sent a large batch does not keep its buffer while idle.
+const KEEP_BUFFER: usize = 4096;
+
 /// Starts speaking WebSocket frames, as the server, on an upgraded connection.
 pub(super) fn start(
     upgraded: Upgraded,
@@ -95,6 +103,31 @@ impl Writer {
         self.finish().await
     }
 
+    /// Writes several messages, one frame each and in order, with as few writes as
+    /// possible: small frames are encoded behind each other and go out together (up to
+    /// `BATCH_BYTES` at a time). Fails with `Closed` at a message after a close frame.
+    ///
+    /// Cancel-safe like [`write`](Self::write) for what was already encoded; messages
+    /// the iterator had not yet yielded are not sent.
+    pub(super) async fn write_batch(
+        &mut self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<(), WebSocketError> {
+        self.finish().await?;
+        for message in messages {
+            if self.closed {
+                self.finish().await?;
+                return Err(WebSocketError::Closed);
+            }
+            self.encode(message)?;
+            // A large payload waits in `body`: write it (and what precedes it) now.
+            if !self.body.is_empty() || self.head.len() >= BATCH_BYTES {
+                self.finish().await?;
+            }
+        }
+        self.finish().await
+    }
+
     fn encode(&mut self, message: Message) -> Result<(), WebSocketError> {
         let (code, payload) = match message {
             Message::Text(text) => (opcode::TEXT, Bytes::from(text)),
@@ -152,6 +185,9 @@ impl Writer {
             let from_head = written.min(self.head.len());
             self.head.advance(from_head);
             self.body.advance(written - from_head);
+        }
+        if self.head.capacity() > KEEP_BUFFER {
+            self.head = BytesMut::with_capacity(64);
         }
         Ok(())
     }
