@@ -20,6 +20,9 @@ use crate::upgrade::Upgraded;
 /// written from their own buffer with a vectored write, uncopied.
 const INLINE: usize = 2048;
 
+/// The most bytes a read takes while the reader holds no buffer (see [`Reader::fill`]).
+const SMALL_READ: usize = 512;
+
 /// [`Writer::write_batch`] writes out what it has encoded once this many bytes are
 /// waiting, so a long batch does not grow one buffer without bound.
 const BATCH_BYTES: usize = 64 * 1024;
@@ -38,9 +41,10 @@ pub(super) fn start(
     let inflater = deflate.map(|agreed| Inflater::new(agreed.client_no_context_takeover));
     let reader = Reader {
         io: read,
-        buf: BytesMut::with_capacity(config.read_buffer_size),
+        buf: BytesMut::new(),
         read_size: config.read_buffer_size.max(256),
         decoder: Decoder::with_inflater(config, inflater),
+        small: [0; SMALL_READ],
     };
     let writer = Writer {
         io: write,
@@ -57,9 +61,14 @@ pub(super) fn start(
 #[derive(Debug)]
 pub(super) struct Reader {
     io: ReadHalf<Upgraded>,
+    /// Bytes read and not yet decoded; no allocation while that is nothing.
     buf: BytesMut,
     read_size: usize,
     decoder: Decoder,
+    /// Where a read lands while `buf` is empty, so that a connection waiting for its
+    /// next message holds no read buffer (`read_buffer_size` bytes each, across ten
+    /// thousand idle WebSockets, would be most of their memory).
+    small: [u8; SMALL_READ],
 }
 
 impl Reader {
@@ -69,7 +78,20 @@ impl Reader {
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream. Cancel-safe.
+    ///
+    /// With nothing buffered, the buffer is let go and the read lands in `small`; what it
+    /// got is then copied into a buffer of its size (or of `read_size` when `small` was
+    /// filled and more may follow). So an idle connection keeps no read buffer, and a
+    /// small message costs one small allocation, shared with the message handed on.
     pub(super) async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+            let read = self.io.read(&mut self.small).await?;
+            let capacity = if read == SMALL_READ { self.read_size.max(read) } else { read };
+            self.buf = BytesMut::with_capacity(capacity);
+            self.buf.extend_from_slice(&self.small[..read]);
+            return Ok(read);
+        }
         if self.buf.capacity() - self.buf.len() < self.read_size / 4 {
             self.buf.reserve(self.read_size);
         }
