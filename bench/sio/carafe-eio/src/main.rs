@@ -22,13 +22,17 @@ impl Handler for Floor {
             let _ = socket.send(&format!("0{{\"sid\":\"{}\"}}", socket.sid()));
             return;
         }
-        let Some(event) = text.strip_prefix('2') else { return };
+        let Some(event) = text.strip_prefix('2') else {
+            return;
+        };
         let digits = event.bytes().take_while(u8::is_ascii_digit).count();
         let (id, array) = event.split_at(digits);
         if let Some(args) = array.strip_prefix("[\"ack\",") {
             let _ = socket.send(&format!("3{id}[{args}"));
         } else if array.starts_with("[\"bcast\"") {
-            let Ok(value) = serde_json::from_str::<serde_json::Value>(array) else { return };
+            let Ok(value) = serde_json::from_str::<serde_json::Value>(array) else {
+                return;
+            };
             let count = value[1]["count"].as_u64().unwrap_or(0);
             let size = value[1]["size"].as_u64().unwrap_or(0) as usize;
             let tick = MessagePacket::text(&format!("2[\"tick\",\"{}\"]", "x".repeat(size)));
@@ -61,7 +65,16 @@ fn main() -> Result<(), carafe_serve::Error> {
     config.path = "/socket.io/".into();
     config.polling = false;
     let cell = Arc::new(OnceLock::new());
-    let engine = EngineIo::new(config, Floor { engine: cell.clone() });
+    let engine = EngineIo::new(
+        config,
+        Floor {
+            engine: cell.clone(),
+        },
+    );
     let _ = cell.set(engine.clone());
-    carafe_serve::run_simple(engine).host(host).port(port).access_log(false).serve()
+    carafe_serve::run_simple(engine)
+        .host(host)
+        .port(port)
+        .access_log(false)
+        .serve()
 }

@@ -137,7 +137,12 @@ impl Conn {
             let (opcode, r) = self.next_frame().await?;
             match opcode {
                 1 => {}
-                0x8 => return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "the server closed")),
+                0x8 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "the server closed",
+                    ))
+                }
                 0x9 => {
                     let payload = self.buf[r].to_vec();
                     self.send_control(0xA, &payload).await?;
@@ -152,7 +157,12 @@ impl Conn {
                     continue;
                 }
                 Some(b'4') => {}
-                Some(b'1') => return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "Engine.IO CLOSE")),
+                Some(b'1') => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "Engine.IO CLOSE",
+                    ))
+                }
                 _ => continue,
             }
             return Ok(match p.get(1) {
@@ -173,7 +183,13 @@ impl Conn {
     async fn send_control(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
         let mut frame = vec![0x80 | opcode, 0x80 | payload.len().min(125) as u8];
         frame.extend_from_slice(&MASK);
-        frame.extend(payload.iter().take(125).enumerate().map(|(i, b)| b ^ MASK[i & 3]));
+        frame.extend(
+            payload
+                .iter()
+                .take(125)
+                .enumerate()
+                .map(|(i, b)| b ^ MASK[i & 3]),
+        );
         self.stream.write_all(&frame).await
     }
 
@@ -244,7 +260,10 @@ impl Conn {
         }
         let n = self.stream.read(&mut self.buf[self.end..]).await?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the TCP connection"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the TCP connection",
+            ));
         }
         self.end += n;
         Ok(())

@@ -37,7 +37,9 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut args = std::env::args().skip(1);
-    let mode = args.next().unwrap_or_else(|| usage("a mode: check, idle, ack or bcast"));
+    let mode = args
+        .next()
+        .unwrap_or_else(|| usage("a mode: check, idle, ack or bcast"));
     let mut parsed = Args {
         mode,
         addr: "127.0.0.1:3000".into(),
@@ -51,9 +53,13 @@ fn parse_args() -> Args {
         hold: 300.0,
     };
     while let Some(arg) = args.next() {
-        let value = args.next().unwrap_or_else(|| usage(&format!("{arg} takes a value")));
+        let value = args
+            .next()
+            .unwrap_or_else(|| usage(&format!("{arg} takes a value")));
         let number = |what: &str| -> f64 {
-            value.parse().unwrap_or_else(|_| usage(&format!("{what} takes a number, not {value:?}")))
+            value
+                .parse()
+                .unwrap_or_else(|_| usage(&format!("{what} takes a number, not {value:?}")))
         };
         match arg.as_str() {
             "--addr" => parsed.addr = value.clone(),
@@ -75,8 +81,10 @@ fn parse_args() -> Args {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("sio-load: {why}\nusage: sio-load check|idle|ack|bcast --addr 127.0.0.1:PORT [--conns N] \
-               [--seconds S] [--batch N] [--size BYTES] [--window N] [--server-pid PID]");
+    eprintln!(
+        "sio-load: {why}\nusage: sio-load check|idle|ack|bcast --addr 127.0.0.1:PORT [--conns N] \
+               [--seconds S] [--batch N] [--size BYTES] [--window N] [--server-pid PID]"
+    );
     std::process::exit(2)
 }
 
@@ -184,17 +192,22 @@ async fn check(args: &Args) {
     let arg = r#"{"n":1,"s":"hé"}"#;
     let mut a = conns.remove(0);
     let mut b = conns.remove(0);
-    a.emit_with_ack(7, &format!(r#"["ack",{arg}]"#)).await.unwrap_or_else(|e| fail(e));
+    a.emit_with_ack(7, &format!(r#"["ack",{arg}]"#))
+        .await
+        .unwrap_or_else(|e| fail(e));
     let answer = tokio::time::timeout(Duration::from_secs(5), wait_ack(&mut a, 7))
         .await
         .unwrap_or_else(|_| fail("no ack for `ack` within 5 s"))
         .unwrap_or_else(|e| fail(e));
     let expected: serde_json::Value = serde_json::from_str(&format!("[{arg}]")).unwrap_or_default();
-    let got: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_else(|e| fail(format!("ack is not JSON: {e}")));
+    let got: serde_json::Value =
+        serde_json::from_slice(&answer).unwrap_or_else(|e| fail(format!("ack is not JSON: {e}")));
     if got != expected {
         fail(format!("`ack` acked {got}, expected {expected}"));
     }
-    a.emit_with_ack(8, r#"["bcast",{"count":3,"size":10}]"#).await.unwrap_or_else(|e| fail(e));
+    a.emit_with_ack(8, r#"["bcast",{"count":3,"size":10}]"#)
+        .await
+        .unwrap_or_else(|e| fail(e));
     let tick = serde_json::json!(["tick", "xxxxxxxxxx"]);
     let mut acked = false;
     let mut ticks = [0u32; 2];
@@ -203,11 +216,17 @@ async fn check(args: &Args) {
         while ticks[i] < 3 || (i == 0 && !acked) {
             let msg = tokio::time::timeout_at(deadline.into(), conn.next_message())
                 .await
-                .unwrap_or_else(|_| fail(format!("connection {i}: {} ticks, ack {acked} after 5 s", ticks[i])))
+                .unwrap_or_else(|_| {
+                    fail(format!(
+                        "connection {i}: {} ticks, ack {acked} after 5 s",
+                        ticks[i]
+                    ))
+                })
                 .unwrap_or_else(|e| fail(e));
             match msg {
                 Message::Event(r) => {
-                    let value: serde_json::Value = serde_json::from_slice(conn.bytes(r)).unwrap_or_default();
+                    let value: serde_json::Value =
+                        serde_json::from_slice(conn.bytes(r)).unwrap_or_default();
                     if value != tick {
                         fail(format!("connection {i} got {value}, expected {tick}"));
                     }
@@ -218,7 +237,10 @@ async fn check(args: &Args) {
             }
         }
     }
-    println!("{{\"check\": \"ok\", \"ack\": {got}, \"ticks\": [{}, {}]}}", ticks[0], ticks[1]);
+    println!(
+        "{{\"check\": \"ok\", \"ack\": {got}, \"ticks\": [{}, {}]}}",
+        ticks[0], ticks[1]
+    );
 }
 
 // ---------------------------------------------------------------------------------
@@ -246,8 +268,15 @@ async fn idle(args: &Args) {
     // Hold until the driver closes our stdin, or --hold seconds.
     let mut line = String::new();
     let mut stdin = tokio::io::BufReader::new(tokio::io::stdin());
-    let _ = tokio::time::timeout(Duration::from_secs_f64(args.hold), stdin.read_line(&mut line)).await;
-    println!("{{\"opened\": {opened}, \"alive_at_end\": {}}}", alive.get());
+    let _ = tokio::time::timeout(
+        Duration::from_secs_f64(args.hold),
+        stdin.read_line(&mut line),
+    )
+    .await;
+    println!(
+        "{{\"opened\": {opened}, \"alive_at_end\": {}}}",
+        alive.get()
+    );
     tasks.abort_all();
 }
 
@@ -257,7 +286,11 @@ async fn idle(args: &Args) {
 async fn ack(args: &Args) {
     let (conns, failed, error) = open_many(&args.addr, args.conns, args.concurrency).await;
     if failed > 0 {
-        fail(format!("{failed} of {} connections failed: {}", args.conns, error.unwrap_or_default()));
+        fail(format!(
+            "{failed} of {} connections failed: {}",
+            args.conns,
+            error.unwrap_or_default()
+        ));
     }
     let mark = CpuMark::now(args.server_pid);
     let until = Instant::now() + Duration::from_secs_f64(args.seconds);
@@ -268,9 +301,13 @@ async fn ack(args: &Args) {
             let mut error = None;
             while Instant::now() < until {
                 let id = trips + 1;
-                let sent = conn.emit_with_ack(id, &format!(r#"["ack",{{"i":{id}}}]"#)).await;
+                let sent = conn
+                    .emit_with_ack(id, &format!(r#"["ack",{{"i":{id}}}]"#))
+                    .await;
                 let answer = match sent {
-                    Ok(()) => tokio::time::timeout(Duration::from_secs(10), wait_ack(&mut conn, id)).await,
+                    Ok(()) => {
+                        tokio::time::timeout(Duration::from_secs(10), wait_ack(&mut conn, id)).await
+                    }
                     Err(e) => Ok(Err(e)),
                 };
                 match answer {
@@ -339,7 +376,11 @@ impl FanOut {
 async fn bcast(args: &Args) {
     let (conns, failed, error) = open_many(&args.addr, args.conns, args.concurrency).await;
     if failed > 0 {
-        fail(format!("{failed} of {} connections failed: {}", args.conns, error.unwrap_or_default()));
+        fail(format!(
+            "{failed} of {} connections failed: {}",
+            args.conns,
+            error.unwrap_or_default()
+        ));
     }
     let n = conns.len();
     let batch = args.batch.max(1);
@@ -404,10 +445,20 @@ async fn bcast(args: &Args) {
                 break Ok(());
             }
             if now > until + drain_limit {
-                break Err(format!("{} of {sent} batches still incomplete 10 s after the end", sent - complete));
+                break Err(format!(
+                    "{} of {sent} batches still incomplete 10 s after the end",
+                    sent - complete
+                ));
             }
         }
-        let wake = tokio::time::sleep_until((if now < until { until } else { until + drain_limit }).into());
+        let wake = tokio::time::sleep_until(
+            (if now < until {
+                until
+            } else {
+                until + drain_limit
+            })
+            .into(),
+        );
         tokio::select! {
             msg = driver.next_message() => match msg {
                 Ok(Message::Event(r)) if is_tick(&driver, r.clone()) => {
@@ -422,7 +473,13 @@ async fn bcast(args: &Args) {
             _ = wake => {}
         }
     };
-    let (delivered, cpu, end) = at_deadline.unwrap_or_else(|| (fan.delivered.get(), mark.json_since(args.server_pid), Instant::now()));
+    let (delivered, cpu, end) = at_deadline.unwrap_or_else(|| {
+        (
+            fan.delivered.get(),
+            mark.json_since(args.server_pid),
+            Instant::now(),
+        )
+    });
     let seconds = end.duration_since(mark.at).as_secs_f64();
     receivers.abort_all();
     let expected = sent * batch * n as u64;
