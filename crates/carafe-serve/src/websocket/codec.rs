@@ -87,7 +87,11 @@ impl Reader {
         if self.buf.is_empty() {
             self.buf = BytesMut::new();
             let read = self.io.read(&mut self.small).await?;
-            let capacity = if read == SMALL_READ { self.read_size.max(read) } else { read };
+            let capacity = if read == SMALL_READ {
+                self.read_size.max(read)
+            } else {
+                read
+            };
             self.buf = BytesMut::with_capacity(capacity);
             self.buf.extend_from_slice(&self.small[..read]);
             return Ok(read);
