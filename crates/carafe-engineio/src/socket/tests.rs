@@ -82,7 +82,7 @@ fn a_spare_queue_is_reused_emptied_and_a_large_one_is_dropped() {
     let mut spare = VecDeque::with_capacity(16);
     spare.push_back(message("stale"));
     let capacity = spare.capacity();
-    state.push(message("a"), LIMIT).unwrap();
+    assert_eq!(state.push(message("a"), LIMIT), Ok(true));
     let taken = state.take_queue_into(spare);
     assert_eq!(taken.len(), 1);
     assert!(state.queue.is_empty(), "the spare goes in emptied");
