@@ -3,7 +3,7 @@
 CARGO ?= cargo
 PORT ?= 8082
 
-.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws interop-deps
+.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws bench-sio interop-deps
 
 ## run: the main example (http://127.0.0.1:$(PORT))
 run:
@@ -50,6 +50,10 @@ bench:
 ## bench-ws: WebSocket codecs side by side (tokio-tungstenite, fastwebsockets, carafe) on the upgrade hook
 bench-ws:
 	bench/ws/run
+
+## bench-sio: Socket.IO side by side (carafe, socketioxide, Node socket.io); see bench/sio/README.md
+bench-sio:
+	bench/sio/run
 
 ## fuzz: run each fuzz target for FUZZ_SECONDS (see fuzz/README.md)
 FUZZ_SECONDS ?= 60

@@ -43,6 +43,9 @@ const NOOP_GRACE: Duration = Duration::from_secs(1);
 /// Bytes counted for each queued packet beyond its data (the queue slot and its refcount).
 const PACKET_OVERHEAD: usize = 48;
 
+/// The most slots an emptied queue keeps for reuse (see [`State::take_queue_into`]).
+const SPARE_SLOTS: usize = 64;
+
 /// The transport a session speaks.
 ///
 /// ```
@@ -286,8 +289,19 @@ impl State {
     /// Takes every queued packet. Taking the final [`Outgoing::Close`] of a graceful close
     /// closes the session.
     pub(crate) fn take_queue(&mut self) -> VecDeque<Outgoing> {
+        self.take_queue_into(VecDeque::new())
+    }
+
+    /// Takes every queued packet, leaving `spare` (an emptied queue from an earlier take,
+    /// kept for its allocation) in its place, so that a busy session does not grow a new
+    /// queue from nothing for every batch. `spare` keeps at most `SPARE_SLOTS` slots.
+    pub(crate) fn take_queue_into(&mut self, mut spare: VecDeque<Outgoing>) -> VecDeque<Outgoing> {
+        spare.clear();
+        if spare.capacity() > SPARE_SLOTS {
+            spare = VecDeque::new();
+        }
         self.queued_bytes = 0;
-        let taken = std::mem::take(&mut self.queue);
+        let taken = std::mem::replace(&mut self.queue, spare);
         if let (Some(Outgoing::Close), Phase::Closing { reason, .. }) = (taken.back(), self.phase) {
             self.phase = Phase::Closed(reason);
         }

@@ -42,6 +42,7 @@ async fn app(mut req: Request) -> Response {
                 };
                 match path.as_str() {
                     "/split" => split_echo(socket).await,
+                    "/batch" => batch(socket).await,
                     "/impatient" => impatient_echo(socket).await,
                     "/bye" => {
                         let mut socket = socket;
@@ -109,6 +110,40 @@ async fn split_echo(socket: WebSocket) {
         }
     });
     let _ = tokio::join!(ticks, reads);
+}
+
+/// How many small messages `/batch` sends in its first `send_all`.
+const BATCH_TEXTS: usize = 3000;
+
+/// The second `send_all` of `/batch` (a close frame, then a text) returned
+/// `Err(Closed)`: 1 yes, 2 no.
+static BATCH_AFTER_CLOSE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Sends with `send_all`: `first`, a 100 KiB binary message, `BATCH_TEXTS` small texts
+/// (more than one write's worth), `last`; then a batch of a close frame 4001 and a text
+/// that must not go out.
+async fn batch(socket: WebSocket) {
+    let (_reader, writer) = socket.split();
+    let mut messages = vec![
+        Message::text("first"),
+        Message::binary(vec![7u8; 100 * 1024]),
+    ];
+    messages.extend((0..BATCH_TEXTS).map(|i| Message::text(format!("t{i}"))));
+    messages.push(Message::text("last"));
+    if writer.send_all(messages).await.is_err() {
+        return;
+    }
+    let after_close = writer
+        .send_all([
+            Message::Close(Some(websocket::CloseFrame::new(4001, ""))),
+            Message::text("after the close"),
+        ])
+        .await;
+    let closed = matches!(after_close, Err(websocket::WebSocketError::Closed));
+    BATCH_AFTER_CLOSE.store(
+        if closed { 1 } else { 2 },
+        std::sync::atomic::Ordering::SeqCst,
+    );
 }
 
 async fn connect(server: &TestServer, path: &str) -> Client {
@@ -315,6 +350,41 @@ async fn split_reader_and_writer_work_from_two_tasks_and_pongs_still_go_out() {
     }
     got.sort();
     assert_eq!(got, ["SHOUT", "pong p", "tick 0", "tick 1", "tick 2"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_all_delivers_every_message_in_order_and_nothing_after_a_close_frame() {
+    let server = start_server(app, quick_config()).await;
+    let mut client = connect(&server, "/batch").await;
+    assert_eq!(next(&mut client).await, Some(WsMessage::text("first")));
+    match next(&mut client).await {
+        Some(WsMessage::Binary(data)) => {
+            assert!(data.len() == 100 * 1024 && data.iter().all(|&b| b == 7))
+        }
+        other => panic!("expected the 100 KiB binary message, got {other:?}"),
+    }
+    for i in 0..BATCH_TEXTS {
+        assert_eq!(
+            next(&mut client).await,
+            Some(WsMessage::text(format!("t{i}")))
+        );
+    }
+    assert_eq!(next(&mut client).await, Some(WsMessage::text("last")));
+    match next(&mut client).await {
+        Some(WsMessage::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 4001),
+        other => panic!("expected the close frame 4001, got {other:?}"),
+    }
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while BATCH_AFTER_CLOSE.load(std::sync::atomic::Ordering::SeqCst) == 0
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(
+        BATCH_AFTER_CLOSE.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "send_all must fail with Closed at a message after a close frame"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,6 +77,26 @@ fn only_the_first_packet_into_an_empty_queue_wakes_the_writer() {
 }
 
 #[test]
+fn a_spare_queue_is_reused_emptied_and_a_large_one_is_dropped() {
+    let (mut state, _) = state();
+    let mut spare = VecDeque::with_capacity(16);
+    spare.push_back(message("stale"));
+    let capacity = spare.capacity();
+    assert_eq!(state.push(message("a"), LIMIT), Ok(true));
+    let taken = state.take_queue_into(spare);
+    assert_eq!(taken.len(), 1);
+    assert!(state.queue.is_empty(), "the spare goes in emptied");
+    assert_eq!(state.queue.capacity(), capacity, "and keeps its allocation");
+    assert_eq!(state.push(message("b"), LIMIT), Ok(true));
+    let _ = state.take_queue_into(VecDeque::with_capacity(4 * SPARE_SLOTS));
+    assert_eq!(
+        state.queue.capacity(),
+        0,
+        "a spare over SPARE_SLOTS is not kept"
+    );
+}
+
+#[test]
 fn a_full_buffer_closes_the_session() {
     let (mut state, _) = state();
     let big = "x".repeat(LIMIT);

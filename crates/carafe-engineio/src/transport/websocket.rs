@@ -189,8 +189,10 @@ fn decode(message: Message) -> Option<Result<Packet, crate::packet::ParseError>>
     }
 }
 
-/// A batch of packets being written.
-type Sending = Pin<Box<dyn Future<Output = Result<(), WebSocketError>> + Send>>;
+/// A batch of packets being written; it resolves to the emptied queue, kept for the next
+/// batch (see `State::take_queue_into`).
+type Sending =
+    Pin<Box<dyn Future<Output = (Result<(), WebSocketError>, VecDeque<Outgoing>)> + Send>>;
 
 /// The session's driver on WebSocket: reads, writes, heartbeat, close.
 async fn drive(socket: Socket, mut reader: WebSocketReader, writer: WebSocketWriter) {
@@ -199,6 +201,10 @@ async fn drive(socket: Socket, mut reader: WebSocketReader, writer: WebSocketWri
     let mut shutdown = pin!(writer.shutdown_signal());
     let mut shutdown_seen = false;
     let mut sending: Option<Sending> = None;
+    let mut spare = VecDeque::new();
+    // One timer for the whole session, moved when the heartbeat's next deadline moves,
+    // rather than a new one registered for every frame.
+    let mut timer = pin!(tokio::time::sleep_until(Instant::now()));
     let reason = loop {
         let mut outgoing = pin!(session.outgoing.notified());
         outgoing.as_mut().enable();
@@ -208,26 +214,34 @@ async fn drive(socket: Socket, mut reader: WebSocketReader, writer: WebSocketWri
             let mut state = session.lock();
             let tick = state.tick(Instant::now(), ping_timeout);
             let idle = sending.is_none() && !state.queue.is_empty();
-            (tick, idle.then(|| state.take_queue()))
+            (
+                tick,
+                idle.then(|| state.take_queue_into(std::mem::take(&mut spare))),
+            )
         };
         let until = match tick {
             Tick::Finished(reason) => break reason,
             Tick::Sleep { until, .. } => until,
         };
+        if timer.deadline() != until {
+            timer.as_mut().reset(until);
+        }
         if let Some(batch) = batch {
             sending = Some(Box::pin(write_batch(writer.clone(), batch)));
         }
         tokio::select! {
             item = reader.recv() => on_frame(&socket, item),
-            written = async { sending.as_mut()?.await.err() }, if sending.is_some() => {
+            written = async { Some(sending.as_mut()?.await) }, if sending.is_some() => {
                 sending = None;
-                if written.is_some() {
+                let (written, emptied) = written.unwrap_or_else(|| (Ok(()), VecDeque::new()));
+                spare = emptied;
+                if written.is_err() {
                     session.close_now(DisconnectReason::TransportError);
                 }
             }
             () = outgoing, if sending.is_none() => {}
             () = lifecycle => {}
-            () = tokio::time::sleep_until(until) => {}
+            () = &mut timer => {}
             () = &mut shutdown, if !shutdown_seen => {
                 shutdown_seen = true;
                 socket.close_with(DisconnectReason::ServerClose);
@@ -266,24 +280,30 @@ fn on_frame(socket: &Socket, item: Option<Result<Message, WebSocketError>>) {
     }
 }
 
-/// Writes packets in order, one frame each; the final `Close` of a graceful close
-/// becomes a close frame.
+/// Writes packets in order, one frame each, framed behind each other so that a batch
+/// costs one write to the connection (a broadcast that queued twenty messages for a
+/// client sends them with one system call); the final `Close` of a graceful close becomes
+/// a close frame.
 async fn write_batch(
     writer: WebSocketWriter,
-    batch: VecDeque<Outgoing>,
-) -> Result<(), WebSocketError> {
-    for packet in batch {
-        let message = match packet {
-            Outgoing::Message(message) => match message.wire_text() {
-                Some(text) => Message::Text(text.clone()),
-                None => Message::Binary(message.binary_data().cloned().unwrap_or_default()),
-            },
-            Outgoing::Ping => Message::Text(Str::from_static("2")),
-            Outgoing::Close => return writer.close(close_code::NORMAL, "").await,
-        };
-        writer.send(message).await?;
+    mut batch: VecDeque<Outgoing>,
+) -> (Result<(), WebSocketError>, VecDeque<Outgoing>) {
+    // Nothing is queued after a `Close` (the session stops taking packets), so it can
+    // only be last.
+    let close = matches!(batch.back(), Some(Outgoing::Close));
+    let messages = batch.drain(..).filter_map(|packet| match packet {
+        Outgoing::Message(message) => Some(match message.wire_text() {
+            Some(text) => Message::Text(text.clone()),
+            None => Message::Binary(message.binary_data().cloned().unwrap_or_default()),
+        }),
+        Outgoing::Ping => Some(Message::Text(Str::from_static("2"))),
+        Outgoing::Close => None,
+    });
+    let mut written = writer.send_all(messages).await;
+    if close && written.is_ok() {
+        written = writer.close(close_code::NORMAL, "").await;
     }
-    Ok(())
+    (written, batch)
 }
 
 /// Sends a close frame if the connection still takes one, without waiting long.

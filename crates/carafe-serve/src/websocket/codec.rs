@@ -20,6 +20,17 @@ use crate::upgrade::Upgraded;
 /// written from their own buffer with a vectored write, uncopied.
 const INLINE: usize = 2048;
 
+/// The most bytes a read takes while the reader holds no buffer (see [`Reader::fill`]).
+const SMALL_READ: usize = 512;
+
+/// [`Writer::write_batch`] writes out what it has encoded once this many bytes are
+/// waiting, so a long batch does not grow one buffer without bound.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// After a write, a frame buffer grown past this is given back, so that a connection
+/// that once sent a large batch does not keep its buffer while idle.
+const KEEP_BUFFER: usize = 4096;
+
 /// Starts speaking WebSocket frames, as the server, on an upgraded connection.
 pub(super) fn start(
     upgraded: Upgraded,
@@ -30,9 +41,10 @@ pub(super) fn start(
     let inflater = deflate.map(|agreed| Inflater::new(agreed.client_no_context_takeover));
     let reader = Reader {
         io: read,
-        buf: BytesMut::with_capacity(config.read_buffer_size),
+        buf: BytesMut::new(),
         read_size: config.read_buffer_size.max(256),
         decoder: Decoder::with_inflater(config, inflater),
+        small: [0; SMALL_READ],
     };
     let writer = Writer {
         io: write,
@@ -49,9 +61,14 @@ pub(super) fn start(
 #[derive(Debug)]
 pub(super) struct Reader {
     io: ReadHalf<Upgraded>,
+    /// Bytes read and not yet decoded; no allocation while that is nothing.
     buf: BytesMut,
     read_size: usize,
     decoder: Decoder,
+    /// Where a read lands while `buf` is empty, so that a connection waiting for its
+    /// next message holds no read buffer (`read_buffer_size` bytes each, across ten
+    /// thousand idle WebSockets, would be most of their memory).
+    small: [u8; SMALL_READ],
 }
 
 impl Reader {
@@ -61,7 +78,24 @@ impl Reader {
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at the end of the stream. Cancel-safe.
+    ///
+    /// With nothing buffered, the buffer is let go and the read lands in `small`; what it
+    /// got is then copied into a buffer of its size (or of `read_size` when `small` was
+    /// filled and more may follow). So an idle connection keeps no read buffer, and a
+    /// small message costs one small allocation, shared with the message handed on.
     pub(super) async fn fill(&mut self) -> io::Result<usize> {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+            let read = self.io.read(&mut self.small).await?;
+            let capacity = if read == SMALL_READ {
+                self.read_size.max(read)
+            } else {
+                read
+            };
+            self.buf = BytesMut::with_capacity(capacity);
+            self.buf.extend_from_slice(&self.small[..read]);
+            return Ok(read);
+        }
         if self.buf.capacity() - self.buf.len() < self.read_size / 4 {
             self.buf.reserve(self.read_size);
         }
@@ -92,6 +126,31 @@ impl Writer {
             return Err(WebSocketError::Closed);
         }
         self.encode(message)?;
+        self.finish().await
+    }
+
+    /// Writes several messages, one frame each and in order, with as few writes as
+    /// possible: small frames are encoded behind each other and go out together (up to
+    /// `BATCH_BYTES` at a time). Fails with `Closed` at a message after a close frame.
+    ///
+    /// Cancel-safe like [`write`](Self::write) for what was already encoded; messages
+    /// the iterator had not yet yielded are not sent.
+    pub(super) async fn write_batch(
+        &mut self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<(), WebSocketError> {
+        self.finish().await?;
+        for message in messages {
+            if self.closed {
+                self.finish().await?;
+                return Err(WebSocketError::Closed);
+            }
+            self.encode(message)?;
+            // A large payload waits in `body`: write it (and what precedes it) now.
+            if !self.body.is_empty() || self.head.len() >= BATCH_BYTES {
+                self.finish().await?;
+            }
+        }
         self.finish().await
     }
 
@@ -152,6 +211,9 @@ impl Writer {
             let from_head = written.min(self.head.len());
             self.head.advance(from_head);
             self.body.advance(written - from_head);
+        }
+        if self.head.capacity() > KEEP_BUFFER {
+            self.head = BytesMut::with_capacity(64);
         }
         Ok(())
     }

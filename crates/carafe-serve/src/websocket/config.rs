@@ -25,8 +25,9 @@ pub struct WebSocketConfig {
     /// ways are then compressed (off by default: it costs CPU and about 300 KiB per
     /// connection that sends). `max_message_size` bounds the decompressed size.
     pub permessage_deflate: bool,
-    /// Bytes reserved for reading frames; it grows for larger frames. Small buffers keep
-    /// idle connections cheap.
+    /// Bytes reserved for reading frames once a read fills the first 512 bytes; it grows
+    /// for larger frames. A connection waiting for its next message holds no read buffer
+    /// at all (a read into an empty buffer lands in 512 bytes the reader keeps inline).
     pub read_buffer_size: usize,
     /// Kept for compatibility; unused: every `send` writes its whole message to the socket
     /// before it returns, so nothing gathers.

@@ -331,6 +331,29 @@ impl WebSocketWriter {
         sink.write(message).await
     }
 
+    /// Sends several messages in order, nothing of another sender between them, with as
+    /// few writes to the connection as possible: small messages are framed behind each
+    /// other and written together (a broadcast that queued many messages for one client
+    /// costs one system call, not one per message). Fails with
+    /// [`WebSocketError::Closed`] once a close frame has been sent or received; messages
+    /// after a close frame in the batch are not sent.
+    ///
+    /// ```no_run
+    /// # async fn run(writer: carafe_serve::websocket::WebSocketWriter) {
+    /// use carafe_serve::websocket::Message;
+    ///
+    /// let ticks = (0..20).map(|i| Message::text(format!("tick {i}")));
+    /// let _ = writer.send_all(ticks).await;
+    /// # }
+    /// ```
+    pub async fn send_all(
+        &self,
+        messages: impl IntoIterator<Item = Message>,
+    ) -> Result<(), WebSocketError> {
+        let mut sink = self.shared.sink.lock().await;
+        sink.write_batch(messages).await
+    }
+
     /// Sends a close frame with `code` and `reason` (cut to 123 bytes). The reader then
     /// returns the peer's close frame and ends.
     pub async fn close(&self, code: u16, reason: &str) -> Result<(), WebSocketError> {
