@@ -100,8 +100,22 @@ impl ConnStats {
         bump(&self.bytes_out, bytes as u64);
     }
 
+    /// Keeps the connection task's abort handle, for the hard stop; an upgraded
+    /// connection has handed its stream on, so it keeps none.
     pub(crate) fn set_abort(&self, handle: AbortHandle) {
-        *self.abort.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        let mut slot = self.abort.lock().unwrap_or_else(PoisonError::into_inner);
+        if ConnState::from_u8(self.state.load(Ordering::Relaxed)) != ConnState::Upgraded {
+            *slot = Some(handle);
+        }
+    }
+
+    /// Marks the connection upgraded and drops the finished HTTP task's abort handle: the
+    /// handle would keep that task's memory (its whole future) alive for as long as the
+    /// upgraded stream lives, about 5 KiB per idle WebSocket.
+    pub(crate) fn set_upgraded(&self) {
+        let mut slot = self.abort.lock().unwrap_or_else(PoisonError::into_inner);
+        self.set_state(ConnState::Upgraded);
+        *slot = None;
     }
 
     fn snapshot(&self) -> ConnectionInfo {

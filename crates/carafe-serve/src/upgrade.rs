@@ -22,7 +22,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::error::Error;
 use crate::gateway::Request;
-use crate::registry::{ConnGuard, ConnState};
+use crate::registry::ConnGuard;
 
 /// Takes the upgrade handle out of a request, if the request asked to upgrade.
 ///
@@ -125,7 +125,7 @@ impl Upgraded {
         guard: ConnGuard,
         (shutdown, mut stopped): (watch::Receiver<bool>, watch::Receiver<bool>),
     ) -> Self {
-        guard.stats.set_state(ConnState::Upgraded);
+        guard.stats.set_upgraded();
         let stopped = Box::pin(async move {
             // An error means the server is gone, which is a stop too.
             let _ = stopped.wait_for(|stopped| *stopped).await;
