@@ -53,4 +53,4 @@ pub use engine::{EngineIo, Mounted};
 pub use error::{BadRequest, DisconnectReason, Error, RequestKind};
 pub use handler::Handler;
 pub use sid::Sid;
-pub use socket::{SendError, Socket, Transport};
+pub use socket::{SendError, Socket, Transport, WeakSocket};

@@ -327,6 +327,22 @@ impl MessagePacket {
         MessagePacket(Repr::Text(Str::from(wire)))
     }
 
+    /// A text message already in wire form, `4` type prefix included: an upper layer that
+    /// encodes a packet once for many sockets writes the prefix itself, and every
+    /// recipient then shares the same bytes. `None` when `wire` does not start with `4`.
+    ///
+    /// ```
+    /// use carafe_engineio::packet::MessagePacket;
+    /// use carafe_engineio::Str;
+    ///
+    /// let packet = MessagePacket::from_wire(Str::from("4hello")).unwrap();
+    /// assert_eq!(packet, MessagePacket::text("hello"));
+    /// assert!(MessagePacket::from_wire(Str::from("hello")).is_none());
+    /// ```
+    pub fn from_wire(wire: Str) -> Option<MessagePacket> {
+        (wire.as_bytes().first() == Some(&b'4')).then_some(MessagePacket(Repr::Text(wire)))
+    }
+
     /// A binary message.
     pub fn binary(data: impl Into<Bytes>) -> MessagePacket {
         MessagePacket(Repr::Binary(data.into()))

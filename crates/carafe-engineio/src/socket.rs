@@ -139,6 +139,8 @@ pub(crate) struct Session {
     pub(crate) outgoing: Notify,
     /// Wakes the driver and an upgrade in progress: closes, upgrades.
     pub(crate) lifecycle: Notify,
+    /// Wakes [`Socket::flushed`] callers: a transport took the queue.
+    pub(crate) drained: Notify,
     /// The application's value for this session ([`Socket::set_data`]).
     data: OnceLock<Box<dyn Any + Send + Sync>>,
 }
@@ -400,6 +402,7 @@ impl Session {
             state: Mutex::new(state),
             outgoing: Notify::new(),
             lifecycle: Notify::new(),
+            drained: Notify::new(),
             data: OnceLock::new(),
         }
     }
@@ -437,9 +440,45 @@ impl Session {
     }
 }
 
+/// A handle to a session that does not keep it alive: what an application stores inside
+/// the session's own data ([`Socket::set_data`]) so the two do not hold each other forever.
+///
+/// ```no_run
+/// # fn f(socket: carafe_engineio::Socket) {
+/// let weak = socket.downgrade();
+/// if let Some(socket) = weak.upgrade() {
+///     let _ = socket.send("still here");
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct WeakSocket {
+    session: std::sync::Weak<Session>,
+}
+
+impl WeakSocket {
+    /// The session, unless it is gone.
+    pub fn upgrade(&self) -> Option<Socket> {
+        self.session.upgrade().map(Socket::new)
+    }
+}
+
+impl fmt::Debug for WeakSocket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSocket").finish_non_exhaustive()
+    }
+}
+
 impl Socket {
     pub(crate) fn new(session: Arc<Session>) -> Socket {
         Socket { session }
+    }
+
+    /// A handle that does not keep the session alive.
+    pub fn downgrade(&self) -> WeakSocket {
+        WeakSocket {
+            session: Arc::downgrade(&self.session),
+        }
     }
 
     /// The session id.
@@ -521,6 +560,37 @@ impl Socket {
     pub fn send_all(&self, packets: &[MessagePacket]) -> Result<(), SendError> {
         self.session
             .push_all(packets.iter().cloned().map(Outgoing::Message))
+    }
+
+    /// Waits until every packet queued so far has been handed to the transport (written
+    /// to the WebSocket, or taken by a long-polling GET), or the session is closing.
+    /// Socket.IO uses it to start a namespace's connect handlers after the CONNECT answer
+    /// went out on its own, as the reference server's write buffer does.
+    ///
+    /// ```no_run
+    /// # async fn f(socket: carafe_engineio::Socket) {
+    /// let _ = socket.send("first");
+    /// socket.flushed().await;
+    /// let _ = socket.send("second, in a later write");
+    /// # }
+    /// ```
+    pub async fn flushed(&self) {
+        loop {
+            let mut drained = std::pin::pin!(self.session.drained.notified());
+            drained.as_mut().enable();
+            let mut lifecycle = std::pin::pin!(self.session.lifecycle.notified());
+            lifecycle.as_mut().enable();
+            {
+                let state = self.session.lock();
+                if state.queue.is_empty() || state.phase != Phase::Open {
+                    return;
+                }
+            }
+            tokio::select! {
+                () = drained => {}
+                () = lifecycle => {}
+            }
+        }
     }
 
     /// Closes the session after what is already queued has been sent; the handler gets

@@ -1,11 +1,11 @@
 //! One Engine.IO session on the Socket.IO side: decodes its messages and routes each
 //! packet to its namespace, in the order they arrived.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use tokio::sync::mpsc;
 
 use crate::adapter::{RestoredSession, Session};
 use crate::connection::Connection;
@@ -22,12 +22,26 @@ use crate::socket::{Origin, Socket};
 pub struct Client(Arc<ClientInner>);
 
 struct ClientInner {
+    io: SocketIo,
     conn: Arc<dyn Connection>,
     decoder: Mutex<Decoder>,
-    /// Packets in arrival order, for the task that handles them.
-    queue: mpsc::UnboundedSender<Packet>,
+    /// Packets that arrived while a CONNECT (middleware, recovery) was being handled.
+    pending: Mutex<Pending>,
     /// The sockets of this client, by namespace.
     sockets: Mutex<HashMap<String, Socket>>,
+    /// Set at the first accepted CONNECT.
+    has_connected: std::sync::atomic::AtomicBool,
+}
+
+/// Packets are handled in arrival order. Most are handled at once, on the task that read
+/// them; a CONNECT runs asynchronously (middleware may wait), and while it does, later
+/// packets queue here and the connecting task handles them after it. An idle client
+/// therefore owns no task and no channel.
+#[derive(Default)]
+struct Pending {
+    /// A task is handling a CONNECT and then the queue.
+    busy: bool,
+    queue: VecDeque<Packet>,
 }
 
 impl std::fmt::Debug for ClientInner {
@@ -38,15 +52,27 @@ impl std::fmt::Debug for ClientInner {
 
 impl Client {
     pub(crate) fn new(io: SocketIo, conn: Arc<dyn Connection>, max_attachments: usize) -> Client {
-        let (queue, rx) = mpsc::unbounded_channel();
-        let client = Client(Arc::new(ClientInner {
+        Client(Arc::new(ClientInner {
+            io,
             conn,
             decoder: Mutex::new(Decoder::with_max_attachments(max_attachments)),
-            queue,
+            pending: Mutex::default(),
             sockets: Mutex::default(),
-        }));
-        tokio::spawn(run(io, client.clone(), rx));
-        client
+            has_connected: std::sync::atomic::AtomicBool::new(false),
+        }))
+    }
+
+    /// Whether this client is connected to at least one namespace.
+    pub fn is_connected(&self) -> bool {
+        self.lock_sockets().values().any(Socket::connected)
+    }
+
+    /// Whether this client has ever joined a namespace (`connectTimeout` no longer
+    /// applies to it then, even after it left them all).
+    pub fn has_connected(&self) -> bool {
+        self.0
+            .has_connected
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// A text message arrived.
@@ -75,9 +101,7 @@ impl Client {
 
     fn decoded(&self, result: Result<Option<Packet>, ParseError>) {
         match result {
-            Ok(Some(packet)) => {
-                let _ = self.0.queue.send(packet);
-            }
+            Ok(Some(packet)) => self.arrived(packet),
             Ok(None) => {}
             Err(err) => {
                 tracing::debug!("closing a socket.io connection: {err}");
@@ -85,6 +109,55 @@ impl Client {
                 self.0.conn.close();
             }
         }
+    }
+
+    /// Handles `packet` now, or queues it behind a CONNECT in progress.
+    fn arrived(&self, packet: Packet) {
+        {
+            let mut pending = self.lock_pending();
+            if pending.busy {
+                pending.queue.push_back(packet);
+                return;
+            }
+            if !matches!(packet.data, PacketData::Connect(_)) {
+                drop(pending);
+                self.handle(packet);
+                return;
+            }
+            pending.busy = true;
+        }
+        // Most CONNECTs finish without waiting (no middleware, recovery from memory): run
+        // them here, at once, so the answer is queued before this message's task goes on
+        // and is written in the same turn; only one that waits moves to a task of its own.
+        let mut handling = Box::pin(self.clone().handle_queued(packet));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        if handling.as_mut().poll(&mut cx).is_pending() {
+            tokio::spawn(handling);
+        }
+    }
+
+    /// Handles a CONNECT, then what queued behind it, until the queue is empty.
+    async fn handle_queued(self, first: Packet) {
+        let mut next = Some(first);
+        while let Some(packet) = next {
+            match packet.data {
+                PacketData::Connect(auth) => {
+                    let io = self.0.io.clone();
+                    self.connect(&io, &packet.namespace, auth).await;
+                }
+                _ => self.handle(packet),
+            }
+            let mut pending = self.lock_pending();
+            next = pending.queue.pop_front();
+            pending.busy = next.is_some();
+        }
+    }
+
+    fn lock_pending(&self) -> std::sync::MutexGuard<'_, Pending> {
+        self.0
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn lock_decoder(&self) -> std::sync::MutexGuard<'_, Decoder> {
@@ -129,7 +202,7 @@ impl Client {
         }
         let auth = auth
             .and_then(|raw| serde_json::from_slice(&raw).ok())
-            .unwrap_or(serde_json::Value::Null);
+            .unwrap_or_else(|| serde_json::Value::Object(serde_json::Map::new()));
         let restored = restore(&ns, &auth).await;
         let (origin, rooms, missed) = match restored {
             Some(restored) => {
@@ -174,6 +247,9 @@ impl Client {
         }
         self.lock_sockets()
             .insert(namespace.to_owned(), socket.clone());
+        self.0
+            .has_connected
+            .store(true, std::sync::atomic::Ordering::Release);
         let answer = match &socket.0.pid {
             Some(pid) => serde_json::json!({ "sid": socket.id(), "pid": &**pid }),
             None => serde_json::json!({ "sid": socket.id() }),
@@ -202,17 +278,6 @@ impl Client {
                     .remove(&socket, DisconnectReason::ClientNamespaceDisconnect);
             }
             PacketData::Connect(_) | PacketData::ConnectError(_) => {}
-        }
-    }
-}
-
-/// Handles one client's packets in order; a connect (with its middleware) finishes before
-/// the next packet is looked at.
-async fn run(io: SocketIo, client: Client, mut rx: mpsc::UnboundedReceiver<Packet>) {
-    while let Some(packet) = rx.recv().await {
-        match packet.data {
-            PacketData::Connect(auth) => client.connect(&io, &packet.namespace, auth).await,
-            _ => client.handle(packet),
         }
     }
 }

@@ -23,6 +23,10 @@ pub(crate) struct Config {
     pub(crate) recovery: Option<ConnectionStateRecovery>,
     /// Whether a dynamic child namespace is removed when its last socket leaves.
     pub(crate) cleanup_empty_child_namespaces: bool,
+    /// The Engine.IO server's settings (path `/socket.io/`, heartbeat, CORS, transports).
+    pub(crate) engine: carafe_engineio::Config,
+    /// How long a new session may stay without any namespace before it is closed.
+    pub(crate) connect_timeout: Duration,
 }
 
 /// Builds a [`SocketIo`].
@@ -89,6 +93,78 @@ impl Builder {
         self
     }
 
+    /// The path the server answers (default `/socket.io/`, the clients' default).
+    ///
+    /// ```
+    /// let sio = carafe_socketio::SocketIo::builder().path("/live/").build();
+    /// ```
+    pub fn path(mut self, path: &str) -> Self {
+        self.config.engine.path = format!("/{}/", path.trim_matches('/'));
+        self
+    }
+
+    /// How often the server pings each client (`pingInterval`, default 25 s).
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.config.engine.ping_interval = interval;
+        self
+    }
+
+    /// How long the server waits for a pong before it drops the client (`pingTimeout`,
+    /// default 20 s).
+    pub fn ping_timeout(mut self, timeout: Duration) -> Self {
+        self.config.engine.ping_timeout = timeout;
+        self
+    }
+
+    /// The most bytes of one message or one long-polling POST (`maxHttpBufferSize`,
+    /// default 1,000,000).
+    pub fn max_payload(mut self, bytes: usize) -> Self {
+        self.config.engine.max_payload = bytes;
+        self
+    }
+
+    /// How long a client may stay connected without joining any namespace before its
+    /// session is closed (`connectTimeout`, default 45 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config.connect_timeout = timeout;
+        self
+    }
+
+    /// Which origins may connect from a browser (Flask-SocketIO's
+    /// `cors_allowed_origins`; default: the server's own origin only). Give a list of
+    /// origins, `"*"` for any, or an [`AllowedOrigins`](carafe_engineio::AllowedOrigins)
+    /// (a predicate, say).
+    ///
+    /// ```
+    /// use carafe_socketio::SocketIo;
+    ///
+    /// let sio = SocketIo::builder().cors_allowed_origins(["http://localhost:5173"]).build();
+    /// let open = SocketIo::builder().cors_allowed_origins("*").build();
+    /// ```
+    pub fn cors_allowed_origins(mut self, origins: impl crate::engine::IntoAllowedOrigins) -> Self {
+        self.config.engine.cors_allowed_origins = origins.into_allowed_origins();
+        self
+    }
+
+    /// Which transports clients may use (default both): long-polling and WebSocket.
+    /// WebSocket-only is what several server processes without sticky sessions need.
+    ///
+    /// ```
+    /// let sio = carafe_socketio::SocketIo::builder().transports(false, true).build();
+    /// ```
+    pub fn transports(mut self, polling: bool, websocket: bool) -> Self {
+        self.config.engine.polling = polling;
+        self.config.engine.websocket = websocket;
+        self
+    }
+
+    /// Every Engine.IO setting at once (its `path` too), for what the other methods do
+    /// not cover: `max_sessions`, `max_buffered_bytes`, `permessage_deflate`...
+    pub fn engine_config(mut self, config: carafe_engineio::Config) -> Self {
+        self.config.engine = config;
+        self
+    }
+
     /// The server, with the main namespace `/`.
     pub fn build(self) -> SocketIo {
         let adapter = match (self.adapter, self.config.recovery) {
@@ -103,6 +179,7 @@ impl Builder {
             adapter,
             namespaces: RwLock::default(),
             parents: RwLock::default(),
+            http_session: std::sync::OnceLock::new(),
         }));
         io.namespace("/");
         io
@@ -124,6 +201,8 @@ pub(crate) struct IoInner {
     pub(crate) namespaces: RwLock<HashMap<String, Namespace>>,
     /// Dynamic parent namespaces, tried in registration order.
     pub(crate) parents: RwLock<Vec<crate::dynamic::Parent>>,
+    /// How to read the HTTP session cookie, once attached to an App.
+    pub(crate) http_session: std::sync::OnceLock<Arc<crate::engine::SessionReader>>,
 }
 
 impl std::fmt::Debug for IoInner {
@@ -143,6 +222,8 @@ impl SocketIo {
                 max_attachments: DEFAULT_MAX_ATTACHMENTS,
                 recovery: None,
                 cleanup_empty_child_namespaces: false,
+                engine: crate::engine::default_engine_config(),
+                connect_timeout: Duration::from_secs(45),
             },
             adapter: None,
         }

@@ -254,11 +254,26 @@ impl NsInner {
         }
     }
 
-    /// Starts the connect handlers of a socket just inserted.
+    /// Starts the connect handlers of a socket just inserted, once the CONNECT answer has
+    /// been handed to the transport: what they send goes out after it, in a write of its
+    /// own, as with the reference server (clients that read one message at a time, like
+    /// the official protocol suite, rely on it).
     pub(crate) fn connected(&self, socket: &Socket, auth: serde_json::Value) {
-        for handler in read(&self.handlers.connect).iter() {
-            tokio::spawn(handler(socket.clone(), auth.clone()));
+        let handlers = read(&self.handlers.connect);
+        if handlers.is_empty() {
+            return;
         }
+        let handling: Vec<_> = handlers
+            .iter()
+            .map(|handler| handler(socket.clone(), auth.clone()))
+            .collect();
+        let flushed = socket.0.conn.flushed();
+        tokio::spawn(async move {
+            flushed.await;
+            for handler in handling {
+                tokio::spawn(handler);
+            }
+        });
     }
 
     /// Removes a socket and runs the disconnect handlers, once. With recovery on and a

@@ -96,6 +96,36 @@ impl Socket {
         &self.0.ns.name
     }
 
+    /// The HTTP request that opened the client's session: headers, query, address, time,
+    /// TLS, and the HTTP session. `None` for a session that came over no HTTP request
+    /// (the in-process test client's).
+    ///
+    /// ```no_run
+    /// # fn f(socket: carafe_socketio::Socket) {
+    /// if let Some(handshake) = socket.handshake() {
+    ///     println!("{:?} from {:?}", handshake.headers.get("user-agent"), handshake.address);
+    /// }
+    /// # }
+    /// ```
+    pub fn handshake(&self) -> Option<crate::connection::Handshake> {
+        self.0.conn.handshake()
+    }
+
+    /// The HTTP session of the handshake request (carafe's signed cookie), as a read-only
+    /// snapshot; see [`HttpSession`](crate::connection::HttpSession). Empty when there is
+    /// none or the server was not attached to an App.
+    ///
+    /// ```no_run
+    /// # fn f(socket: carafe_socketio::Socket) {
+    /// let user: Option<String> = socket.http_session().get("user");
+    /// # }
+    /// ```
+    pub fn http_session(&self) -> crate::connection::HttpSession {
+        self.handshake()
+            .map(|handshake| handshake.session)
+            .unwrap_or_default()
+    }
+
     /// Whether the socket is still in its namespace.
     pub fn connected(&self) -> bool {
         !self.0.disconnected.load(Ordering::Acquire)

@@ -536,6 +536,29 @@ impl App {
         &self.shared.state
     }
 
+    /// Serves another [`Application`] at `prefix`, in front of the app's routes (what
+    /// Werkzeug's `DispatcherMiddleware` does): requests whose path is `prefix` or below it
+    /// go to `application` unchanged, full path included, and none of the app's routing,
+    /// hooks, sessions or error handlers run for them. Socket.IO mounts its Engine.IO
+    /// endpoint this way (`carafe_socketio::SocketIo::run`).
+    ///
+    /// ```
+    /// use carafe_serve::{Body, Request, Response};
+    ///
+    /// let mut app = carafe::App::new();
+    /// app.route("/", carafe::get(|| async { "home" }));
+    /// app.mount("/legacy", |_req: Request| async { Response::new(Body::from("old")) });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Like [`config_mut`](Self::config_mut), once the app serves requests.
+    #[track_caller]
+    pub fn mount(&mut self, prefix: &str, application: impl Application) -> &mut Self {
+        self.shared_mut().mounts.add(prefix, application);
+        self
+    }
+
     /// The app's configuration (Flask's `app.config`).
     ///
     /// ```

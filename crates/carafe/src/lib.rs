@@ -34,6 +34,7 @@ pub mod extract;
 mod handler;
 pub mod hooks;
 mod json;
+mod mount;
 pub mod response;
 pub mod routing;
 mod run;

@@ -245,6 +245,8 @@ pub(crate) struct AppShared {
     /// Whether any hook or error handler is registered, app- or blueprint-wide: without
     /// them (and outside debug mode) requests take the lean dispatch path.
     pub(crate) hooked: bool,
+    /// Applications mounted in front of the routes ([`App::mount`](crate::App::mount)).
+    pub(crate) mounts: crate::mount::Mounts,
 }
 
 impl AppShared {
@@ -257,6 +259,7 @@ impl AppShared {
             hooks: Hooks::default(),
             blueprints: Vec::new(),
             hooked: false,
+            mounts: crate::mount::Mounts::default(),
         }
     }
 

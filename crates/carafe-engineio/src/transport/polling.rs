@@ -137,10 +137,12 @@ fn next_answer(
     }
     if !state.queue.is_empty() {
         let packets = state.take_queue();
-        if matches!(state.phase, Phase::Closed(_)) {
-            drop(state);
+        let closed = matches!(state.phase, Phase::Closed(_));
+        drop(state);
+        if closed {
             socket.session.lifecycle.notify_waiters();
         }
+        socket.session.drained.notify_waiters();
         return Ok(Some(Answer::Packets(packets)));
     }
     if matches!(state.phase, Phase::Closed(_)) {

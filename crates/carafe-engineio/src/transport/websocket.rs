@@ -228,6 +228,7 @@ async fn drive(socket: Socket, mut reader: WebSocketReader, writer: WebSocketWri
         }
         if let Some(batch) = batch {
             sending = Some(Box::pin(write_batch(writer.clone(), batch)));
+            session.drained.notify_waiters();
         }
         tokio::select! {
             item = reader.recv() => on_frame(&socket, item),

@@ -244,15 +244,9 @@ fn finish(mut out: Vec<u8>, attachments: Vec<Bytes>) -> Encoded {
         let count = format!("{}-", attachments.len());
         out.splice(1..1, count.bytes());
     }
-    Encoded {
-        text: Bytes::from(out),
-        attachments: attachments.into(),
-    }
+    Encoded::from_parts(out, attachments.into())
 }
 
 fn text_only(out: Vec<u8>) -> Encoded {
-    Encoded {
-        text: Bytes::from(out),
-        attachments: Vec::new().into(),
-    }
+    Encoded::from_parts(out, Vec::new().into())
 }

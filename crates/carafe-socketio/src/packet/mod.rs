@@ -24,6 +24,9 @@ mod encode;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 mod tests;
+mod value;
+
+pub use value::{Spread, Value};
 
 use std::borrow::Cow;
 use std::fmt;
@@ -404,10 +407,70 @@ impl fmt::Debug for Args {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Encoded {
-    /// The text message (valid UTF-8: built from `&str` and serde_json output only).
+    /// The text message (valid UTF-8: built from `&str` and serde_json output only): a
+    /// view of `wire` without its first byte.
     text: Bytes,
+    /// The same text as one Engine.IO message, `4` prefix included, in the same buffer:
+    /// every recipient of a broadcast is handed this one buffer.
+    wire: carafe_engineio::Str,
     /// The attachments, shared by every clone.
     attachments: Arc<[Bytes]>,
+}
+
+impl Encoded {
+    /// Wraps an encoded text (`out`, without the Engine.IO prefix) and its attachments.
+    pub(crate) fn from_parts(mut out: Vec<u8>, attachments: Arc<[Bytes]>) -> Encoded {
+        out.insert(0, b'4');
+        let wire = Bytes::from(out);
+        let text = wire.slice(1..);
+        // The encoders write `&str`s and serde_json output only, so this cannot fail; an
+        // empty message stands in if it ever did, rather than a panic.
+        let wire = carafe_engineio::Str::try_from(wire).unwrap_or_else(|_| {
+            tracing::error!("a Socket.IO packet encoded to invalid UTF-8; sent empty");
+            carafe_engineio::Str::from_static("4")
+        });
+        Encoded {
+            text,
+            wire,
+            attachments,
+        }
+    }
+
+    /// The Engine.IO messages of this packet: its text, then one binary message per
+    /// attachment. The text shares this packet's buffer, so calling this once per
+    /// recipient of a broadcast copies no payload.
+    ///
+    /// ```
+    /// let encoded = carafe_socketio::packet::encode_event("/", "f", None, &bytes::Bytes::from_static(b"\x01"))?;
+    /// let messages = encoded.messages();
+    /// assert_eq!(messages.len(), 2);
+    /// assert!(messages[1].is_binary());
+    /// # Ok::<(), carafe_socketio::packet::EncodeError>(())
+    /// ```
+    pub fn messages(&self) -> Vec<carafe_engineio::packet::MessagePacket> {
+        let mut messages = Vec::with_capacity(1 + self.attachments.len());
+        messages.push(self.text_message());
+        messages.extend(
+            self.attachments
+                .iter()
+                .cloned()
+                .map(carafe_engineio::packet::MessagePacket::binary),
+        );
+        messages
+    }
+
+    /// The text as one Engine.IO message, sharing this packet's buffer.
+    ///
+    /// ```
+    /// use carafe_engineio::packet::MessagePacket;
+    ///
+    /// let encoded = carafe_socketio::packet::encode_disconnect("/admin");
+    /// assert_eq!(encoded.text_message(), MessagePacket::text("1/admin,"));
+    /// ```
+    pub fn text_message(&self) -> carafe_engineio::packet::MessagePacket {
+        carafe_engineio::packet::MessagePacket::from_wire(self.wire.clone())
+            .unwrap_or_else(|| carafe_engineio::packet::MessagePacket::text(""))
+    }
 }
 
 impl Encoded {
@@ -456,10 +519,7 @@ impl Encoded {
         // A string always serializes.
         serde_json::to_writer(&mut text, offset).ok()?;
         text.push(b']');
-        Some(Encoded {
-            text: Bytes::from(text),
-            attachments: self.attachments.clone(),
-        })
+        Some(Encoded::from_parts(text, self.attachments.clone()))
     }
 }
 

@@ -35,6 +35,21 @@ pub(crate) fn dispatch<'a>(
     shared: &'a Arc<AppShared>,
     req: Request,
 ) -> Dispatch<'a, impl Future<Output = Response> + Send + 'a> {
+    if !shared.mounts.is_empty() {
+        if let Some(mount) = shared.mounts.owner(req.uri().path()) {
+            return Dispatch::Full {
+                future: mount.call(req),
+            };
+        }
+    }
+    dispatch_routed(shared, req)
+}
+
+/// [`dispatch`] for a request the app's own routes answer.
+fn dispatch_routed<'a>(
+    shared: &'a Arc<AppShared>,
+    req: Request,
+) -> Dispatch<'a, impl Future<Output = Response> + Send + 'a> {
     if shared.hooked || shared.config.debug {
         Dispatch::Full {
             future: Box::pin(dispatch_full(shared, req)),
