@@ -564,6 +564,12 @@ impl App {
 
     /// The shared part, to change while the app is being set up.
     #[track_caller]
+    /// Marks the app as rendering templates: requests keep a copy of their head for
+    /// [`render_template`](crate::templates::render_template).
+    pub(crate) fn mark_templated(&mut self) {
+        self.shared_mut().templated = true;
+    }
+
     fn shared_mut(&mut self) -> &mut AppShared {
         match Arc::get_mut(&mut self.shared) {
             Some(shared) => shared,

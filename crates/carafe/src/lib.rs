@@ -63,6 +63,7 @@ pub use routing::{
 pub use run::Run;
 pub use scope::{after_this_request, request_endpoint};
 pub use session::Session;
+pub use templates::{render_template, render_template_string};
 pub use state::{Needs, State, StateMap};
 pub use url::{url_for, UrlError, UrlParams};
 

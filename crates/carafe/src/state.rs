@@ -245,6 +245,9 @@ pub(crate) struct AppShared {
     /// Whether any hook or error handler is registered, app- or blueprint-wide: without
     /// them (and outside debug mode) requests take the lean dispatch path.
     pub(crate) hooked: bool,
+    /// Whether the app has template settings: requests keep a copy of their head for
+    /// [`render_template`](crate::templates::render_template).
+    pub(crate) templated: bool,
 }
 
 impl AppShared {
@@ -257,6 +260,7 @@ impl AppShared {
             hooks: Hooks::default(),
             blueprints: Vec::new(),
             hooked: false,
+            templated: false,
         }
     }
 

@@ -23,7 +23,7 @@ use crate::extract::RequestParts;
 use crate::hooks::Hooks;
 use crate::response::IntoResponse;
 use crate::routing::{Found, MethodSet};
-use crate::scope::{self, Scope};
+use crate::scope::{self, RequestHead, Scope};
 use crate::state::AppShared;
 
 /// Answers one request.
@@ -80,9 +80,12 @@ async fn dispatch_plain(shared: &Arc<AppShared>, req: Request) -> Response {
     };
     let (head, body) = req.into_parts();
     let route = Some(found.route);
+    let mut scope = Scope::new(Arc::clone(shared), route, false);
+    if shared.templated {
+        scope = scope.with_head(RequestHead::of(&head));
+    }
     let mut parts = RequestParts::routed(head, found.captures, Arc::clone(shared));
     parts.set_route(route);
-    let scope = Scope::new(Arc::clone(shared), route, false);
     let (mut response, scope) = scope::run_in(scope, handler.call(parts, body)).await;
     scope.finish(&mut response);
     response
@@ -124,7 +127,10 @@ async fn dispatch_hooked(shared: &Arc<AppShared>, req: Request) -> Response {
         peer: peer_of(&req),
     });
     let (head, body) = req.into_parts();
-    let scope = Scope::new(Arc::clone(shared), route, true);
+    let mut scope = Scope::new(Arc::clone(shared), route, true);
+    if shared.templated {
+        scope = scope.with_head(RequestHead::of(&head));
+    }
     let work = async {
         let captures = found
             .as_ref()

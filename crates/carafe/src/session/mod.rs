@@ -134,6 +134,10 @@ impl Session {
         if let Some(session) = parts.extensions().get::<Session>() {
             return session.clone();
         }
+        if let Some(session) = crate::scope::session() {
+            parts.extensions_mut().insert(session.clone());
+            return session;
+        }
         let settings = CookieSettings::of(parts);
         let cookies = parts.headers().get_all(http::header::COOKIE);
         let cookie = cookie::find_cookie(cookies.iter().map(|v| v.as_bytes()), &settings.name)
@@ -152,6 +156,7 @@ impl Session {
                 "session taken outside a request handled by an App: it will not be saved"
             );
         }
+        crate::scope::keep_session(&session);
         parts.extensions_mut().insert(session.clone());
         session
     }

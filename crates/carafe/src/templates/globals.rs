@@ -113,16 +113,17 @@ fn url_for(endpoint: &str, kwargs: Kwargs) -> Result<Value, Error> {
     resolve_url_for(endpoint, &params).map(Value::from)
 }
 
-/// Builds the URL of `endpoint` from the app's URL map. The app's `url_for` (which reads
-/// the request scope for the URL map) plugs in here; until it does, only `static` works
-/// and other endpoints are an error that says so.
-fn resolve_url_for(endpoint: &str, _params: &[(String, String)]) -> Result<String, Error> {
-    Err(Error::new(
-        ErrorKind::InvalidOperation,
-        format!(
-            "url_for({endpoint:?}): this carafe build builds URLs only for 'static' in templates"
-        ),
-    ))
+/// Builds the URL of `endpoint` with the app's `url_for`: blueprint-relative names
+/// (`.index`), extra parameters as the query string and `_anchor`, `_external`,
+/// `_scheme`, `_method`, as in handlers. An endpoint that cannot be built is a template
+/// error naming it.
+fn resolve_url_for(endpoint: &str, params: &[(String, String)]) -> Result<String, Error> {
+    crate::url_for(endpoint, params.to_vec()).map_err(|error| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("url_for({endpoint:?}): {error}"),
+        )
+    })
 }
 
 /// The per-request globals: `request`, `session` and `get_flashed_messages`.
@@ -178,8 +179,8 @@ fn flashed_messages(
 }
 
 /// Flask's `request` in templates: method, path, full_path, url, scheme, host,
-/// query_string, args (first value per key), headers (a safe subset, any case) and
-/// endpoint (none until the app records it).
+/// query_string, args (first value per key), headers (a safe subset, any case),
+/// endpoint and blueprint (none when no named route matched).
 fn request_value(parts: &RequestParts) -> Value {
     let uri = parts.uri();
     let host = header(parts, "host").unwrap_or_default();
@@ -216,7 +217,11 @@ fn request_value(parts: &RequestParts) -> Value {
         ("query_string", Value::from(query)),
         ("args", Value::from_pairs(first)),
         ("headers", Value::from_object(Headers::of(parts))),
-        ("endpoint", Value::from(())),
+        ("endpoint", Value::from(parts.endpoint())),
+        (
+            "blueprint",
+            Value::from(parts.blueprint().map(|blueprint| blueprint.name())),
+        ),
     ])
 }
 
