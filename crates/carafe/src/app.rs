@@ -417,7 +417,7 @@ impl App {
     /// assert!(app.url_for("item", [("id", "seven")]).is_err());
     /// ```
     pub fn url_for(&self, endpoint: &str, params: impl UrlParams) -> Result<String, UrlError> {
-        crate::url::build(&self.shared, None, endpoint, params.into_pairs(), None)
+        crate::url::build(&self.shared, None, endpoint, params.into_pairs(), None, None)
     }
 
     /// Adds a check that [`App::check`] runs before the app serves (and that the test

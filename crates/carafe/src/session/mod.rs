@@ -29,6 +29,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use carafe_serve::ConnInfo;
+
 use crate::app::App;
 use crate::config::SameSite;
 use crate::error::HttpError;
@@ -441,8 +443,8 @@ impl CookieSettings {
 /// Whether the session cookie of this request gets `Secure`.
 ///
 /// [`Config::session_cookie_secure`](crate::Config::session_cookie_secure) decides when
-/// set. Otherwise the cookie is secure when the request came over TLS: its target was an
-/// `https` URL, or the app trusts a proxy to say so (see
+/// set. Otherwise the cookie is secure when the request came over TLS: its connection
+/// is TLS ([`ConnInfo::tls`]), its target was an `https` URL, or the app trusts a proxy to say so (see
 /// [`App::session_trusts_forwarded_proto`]) and `X-Forwarded-Proto` is `https`.
 ///
 /// ```
@@ -455,6 +457,10 @@ pub fn request_is_secure(parts: &RequestParts) -> bool {
         return secure;
     }
     if parts.uri().scheme() == Some(&http::uri::Scheme::HTTPS) {
+        return true;
+    }
+    let conn = parts.extensions().get::<ConnInfo>().copied();
+    if conn.or_else(ConnInfo::current).is_some_and(|conn| conn.tls) {
         return true;
     }
     let trusted = parts

@@ -9,7 +9,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use crate::config::{Config, SameSite};
 use crate::extract::RequestParts;
-use crate::session::{get_flashed_messages, request_is_secure, Session};
+use crate::extract::RequestUrl;
+use crate::session::{get_flashed_messages, Session};
 
 /// Request headers a template may read through `request.headers`; credentials
 /// (`Cookie`, `Authorization`) are left out so a template cannot leak them.
@@ -183,12 +184,9 @@ fn flashed_messages(
 /// endpoint and blueprint (none when no named route matched).
 fn request_value(parts: &RequestParts) -> Value {
     let uri = parts.uri();
-    let host = header(parts, "host").unwrap_or_default();
-    let scheme = if request_is_secure(parts) {
-        "https"
-    } else {
-        "http"
-    };
+    let request_url = RequestUrl::from_parts(parts);
+    let host = request_url.host();
+    let scheme = request_url.scheme();
     let query = uri.query().unwrap_or_default();
     let full_path = format!("{}?{query}", uri.path());
     let url = match uri.query() {

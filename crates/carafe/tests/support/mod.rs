@@ -156,3 +156,36 @@ fn decode_chunked(mut rest: &[u8]) -> Vec<u8> {
         rest = &rest[size + 2..];
     }
 }
+
+/// An app served over TLS with an adhoc certificate; stopped when dropped.
+pub struct TlsTestServer {
+    pub addr: SocketAddr,
+    /// The adhoc certificate's PEM file, for `curl --cacert`.
+    pub cert: std::path::PathBuf,
+    handle: ShutdownHandle,
+}
+
+impl Drop for TlsTestServer {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}
+
+/// Serves `app` over HTTPS (adhoc certificate) on an ephemeral loopback port.
+pub async fn start_tls_server(app: App) -> TlsTestServer {
+    let mut config = Config::default();
+    config.access_log = false;
+    let mut server =
+        TcpServer::bind("127.0.0.1:0".parse().expect("literal address"), config).expect("bind");
+    server.activate().expect("listen");
+    server
+        .tls(&carafe_serve::TlsConfig::adhoc())
+        .expect("an adhoc certificate");
+    let info = TlsTestServer {
+        addr: server.local_addr(),
+        cert: server.adhoc_cert_path().expect("the adhoc certificate's file"),
+        handle: server.shutdown_handle(),
+    };
+    tokio::spawn(server.serve_forever(app));
+    info
+}
