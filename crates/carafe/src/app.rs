@@ -25,7 +25,7 @@ use crate::run::Run;
 use crate::state::{AppShared, StateMap};
 use crate::url::{UrlError, UrlParams};
 
-mod dispatch;
+pub(crate) mod dispatch;
 
 pub(crate) use self::dispatch::{dispatch, RequestView};
 
@@ -480,8 +480,51 @@ impl App {
                 ))));
             }
         }
+        self.check_secret_key()?;
         for check in &self.startup_checks {
             check(self)?;
+        }
+        Ok(())
+    }
+
+    /// Fails in production when a handler or hook signs with the secret key (takes a
+    /// [`Session`](crate::Session)) and none is set; warns in debug mode.
+    fn check_secret_key(&self) -> Result<(), Error> {
+        let shared = &*self.shared;
+        if shared.config.secret_key.is_some() {
+            return Ok(());
+        }
+        let hooks =
+            std::iter::once(&shared.hooks).chain(shared.blueprints.iter().map(|bp| &bp.hooks));
+        let mut users = shared
+            .router
+            .handlers()
+            .flat_map(|(rule, handler)| {
+                let name = handler.name();
+                handler
+                    .needs()
+                    .secret_key_users()
+                    .map(move |feature| (feature, format!("the handler {name} of rule `{rule}`")))
+            })
+            .chain(hooks.flat_map(|hooks| {
+                hooks
+                    .needs
+                    .secret_key_users()
+                    .map(|feature| (feature, "a before_request hook".to_owned()))
+            }));
+        let Some((feature, user)) = users.next() else {
+            return Ok(());
+        };
+        if let Err(error) = shared.config.check_secret_key(feature) {
+            return Err(Error::from(StartupError(format!("{user} uses {feature}: {error}"))));
+        }
+        if shared.config.debug {
+            tracing::warn!(
+                target: "carafe::app",
+                "{user} uses {feature} without a secret key: allowed in debug mode, but \
+                 production refuses to start; set `secret_key` in the config or \
+                 CARAFE_SECRET_KEY"
+            );
         }
         Ok(())
     }

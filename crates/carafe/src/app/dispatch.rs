@@ -2,7 +2,7 @@
 //! handlers (Flask's `full_dispatch_request`, `handle_user_exception`,
 //! `finalize_request` and `do_teardown_request`).
 //!
-//! An app without hooks or error handlers, outside debug mode, takes [`dispatch_plain`]:
+//! An app without hooks or error handlers, outside debug and testing mode, takes [`dispatch_plain`]:
 //! routing, the handler, the response finishers; no allocation beyond the handler's
 //! future. Any other app takes [`dispatch_full`], whose order is described in
 //! [`hooks`](crate::hooks).
@@ -35,7 +35,7 @@ pub(crate) fn dispatch<'a>(
     shared: &'a Arc<AppShared>,
     req: Request,
 ) -> Dispatch<'a, impl Future<Output = Response> + Send + 'a> {
-    if shared.hooked || shared.config.debug {
+    if shared.hooked || shared.config.debug || shared.config.testing {
         Dispatch::Full {
             future: Box::pin(dispatch_full(shared, req)),
         }
@@ -162,8 +162,19 @@ async fn dispatch_hooked(shared: &Arc<AppShared>, req: Request) -> Response {
     for hooks in &chain {
         hooks.run_teardown(&unhandled).await;
     }
+    if shared.config.testing {
+        if let Some(error) = unhandled.filter(|error| error.http_error().is_none()) {
+            response.extensions_mut().insert(Propagated(error));
+        }
+    }
     response
 }
+
+/// In testing mode, the error no error handler took, carried on its `500` response for
+/// the test client to raise (Flask's `PROPAGATE_EXCEPTIONS`). HTTP errors (`abort`, 404)
+/// are answers, not failures, and are not carried.
+#[derive(Debug, Clone)]
+pub(crate) struct Propagated(pub(crate) Arc<Error>);
 
 /// The hooks that apply to a request, innermost blueprint first, the app's last.
 fn hook_chain(shared: &AppShared, blueprint: Option<usize>) -> Vec<&Hooks> {

@@ -403,6 +403,12 @@ impl FromRequestParts for Session {
     async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
         Ok(Session::of(parts))
     }
+
+    /// Sessions sign their cookie: in production the app refuses to start without a
+    /// secret key (see [`App::check`](crate::App::check)).
+    fn needs(needs: &mut crate::Needs) {
+        needs.secret_key("sessions");
+    }
 }
 
 impl CookieSettings {
