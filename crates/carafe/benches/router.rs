@@ -83,7 +83,7 @@ fn bench_kinds(c: &mut Criterion) {
             router_of(static_rules()),
             [
                 ("shallow", "/page999"),
-                ("deep", "/a3/b5/c9/page998"),
+                ("deep", "/a3/b4/c8/page998"),
                 ("miss_404", "/docs/section3/nope"),
             ],
         ),

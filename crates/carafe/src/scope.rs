@@ -60,8 +60,9 @@ pub(crate) struct Scope {
     pending: Option<(u32, Error)>,
     /// The last mark handed out.
     marks: u32,
-    /// The request's head, kept when the app renders templates.
-    head: Option<RequestHead>,
+    /// The request's head, kept when the app renders templates (boxed: the scope lives
+    /// in every request's future, which is copied when the server boxes it).
+    head: Option<Box<RequestHead>>,
     /// The request's session, once an extractor or a template made it.
     session: Option<Session>,
 }
@@ -127,7 +128,7 @@ impl Scope {
 
     /// Keeps a copy of the request's head (for `render_template`).
     pub(crate) fn with_head(mut self, head: RequestHead) -> Self {
-        self.head = Some(head);
+        self.head = Some(Box::new(head));
         self
     }
 
