@@ -97,7 +97,10 @@ fn app() -> App {
         .route("/", carafe::get(|| async { "index" }))
         .route("/items/<int:id>", post(update))
         .route("/plain/<int:id>", post(update_without_session))
-        .route("/users/<name>", carafe::get(|| async { "user" }).name("user"));
+        .route(
+            "/users/<name>",
+            carafe::get(|| async { "user" }).name("user"),
+        );
     app
 }
 
@@ -171,7 +174,10 @@ fn run<F: Future>(future: F) -> Option<F::Output> {
 /// One in-memory request to `target` (`app`, `app_plain` or `gateway`).
 fn answer_once(target: &str, app: &App, cookie: &str) -> Option<Response> {
     match target {
-        "gateway" => run(Application::call(&gateway, request("/items/7?page=2", cookie))),
+        "gateway" => run(Application::call(
+            &gateway,
+            request("/items/7?page=2", cookie),
+        )),
         "app_plain" => run(app.call(request("/plain/7?page=2", cookie))),
         _ => run(app.call(request("/items/7?page=2", cookie))),
     }
@@ -204,8 +210,8 @@ fn serve<A: Application>(application: A) -> SocketAddr {
         runtime.block_on(async move {
             let mut config = Config::default();
             config.access_log = false;
-            let mut server = TcpServer::bind("127.0.0.1:0".parse().expect("literal"), config)
-                .expect("bind");
+            let mut server =
+                TcpServer::bind("127.0.0.1:0".parse().expect("literal"), config).expect("bind");
             server.activate().expect("listen");
             let _ = sender.send(server.local_addr());
             let _ = server.serve_forever(application).await;
@@ -270,7 +276,10 @@ fn main() {
         if target == "size" {
             let app = app();
             let future = app.call(request("/items/7?page=2", &cookie));
-            println!("App future: {} bytes", std::mem::size_of_val(&future));
+            let size = std::mem::size_of_val(&future);
+            std::io::stdout()
+                .write_all(format!("App future: {size} bytes\n").as_bytes())
+                .expect("stdout");
             return;
         }
         if let Some(server) = target.strip_prefix("loopback_") {

@@ -62,7 +62,9 @@ fn param_rules() -> Vec<String> {
     for index in 0..250 {
         rules.push(format!("/r{index}/<int:id>"));
         rules.push(format!("/r{index}/<int:id>/<name>"));
-        rules.push(format!("/r{index}/<name>/items/<int(min=1, max=1000):item>"));
+        rules.push(format!(
+            "/r{index}/<name>/items/<int(min=1, max=1000):item>"
+        ));
         rules.push(format!("/r{index}/<uuid:u>/<path:rest>"));
     }
     rules

@@ -417,7 +417,14 @@ impl App {
     /// assert!(app.url_for("item", [("id", "seven")]).is_err());
     /// ```
     pub fn url_for(&self, endpoint: &str, params: impl UrlParams) -> Result<String, UrlError> {
-        crate::url::build(&self.shared, None, endpoint, params.into_pairs(), None, None)
+        crate::url::build(
+            &self.shared,
+            None,
+            endpoint,
+            params.into_pairs(),
+            None,
+            None,
+        )
     }
 
     /// Adds a check that [`App::check`] runs before the app serves (and that the test
@@ -516,7 +523,9 @@ impl App {
             return Ok(());
         };
         if let Err(error) = shared.config.check_secret_key(feature) {
-            return Err(Error::from(StartupError(format!("{user} uses {feature}: {error}"))));
+            return Err(Error::from(StartupError(format!(
+                "{user} uses {feature}: {error}"
+            ))));
         }
         if shared.config.debug {
             tracing::warn!(

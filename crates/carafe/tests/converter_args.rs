@@ -89,11 +89,23 @@ async fn url_for_builds_with_the_arguments() {
     let app = app();
     assert_eq!(app.url_for("page", [("n", 3)]).as_deref(), Ok("/page/3"));
     assert!(app.url_for("page", [("n", 11)]).is_err());
-    assert_eq!(app.url_for("year", [("year", 42)]).as_deref(), Ok("/year/0042"));
-    assert_eq!(app.url_for("offset", [("by", -5)]).as_deref(), Ok("/offset/-5"));
-    assert_eq!(app.url_for("scale", [("x", 1)]).as_deref(), Ok("/scale/1.0"));
+    assert_eq!(
+        app.url_for("year", [("year", 42)]).as_deref(),
+        Ok("/year/0042")
+    );
+    assert_eq!(
+        app.url_for("offset", [("by", -5)]).as_deref(),
+        Ok("/offset/-5")
+    );
+    assert_eq!(
+        app.url_for("scale", [("x", 1)]).as_deref(),
+        Ok("/scale/1.0")
+    );
     assert!(app.url_for("scale", [("x", 3)]).is_err());
-    assert_eq!(app.url_for("country", [("code", "fr")]).as_deref(), Ok("/country/fr"));
+    assert_eq!(
+        app.url_for("country", [("code", "fr")]).as_deref(),
+        Ok("/country/fr")
+    );
     let error = app
         .url_for("country", [("code", "fra")])
         .err()

@@ -22,7 +22,10 @@ fn session_app() -> App {
 #[test]
 fn production_refuses_sessions_without_a_secret_key_naming_the_fix() {
     let app = session_app();
-    let error = app.check().expect_err("no secret key in production").to_string();
+    let error = app
+        .check()
+        .expect_err("no secret key in production")
+        .to_string();
     assert!(error.contains("counter"), "{error}");
     assert!(error.contains("sessions"), "{error}");
     assert!(error.contains("secret_key"), "{error}");
@@ -65,7 +68,10 @@ fn a_hook_taking_the_session_needs_the_key_too() {
 fn the_key_from_the_environment_satisfies_the_check() {
     let mut app = session_app();
     app.config_mut()
-        .apply_env_from([("CARAFE_SECRET_KEY".to_owned(), "from the environment".to_owned())])
+        .apply_env_from([(
+            "CARAFE_SECRET_KEY".to_owned(),
+            "from the environment".to_owned(),
+        )])
         .expect("a valid environment");
     assert!(app.check().is_ok());
 }
@@ -81,7 +87,8 @@ async fn missing() -> carafe::Result<&'static str> {
 fn failing_app(testing: bool) -> App {
     let mut app = App::new();
     app.config_mut().testing = testing;
-    app.route("/fail", get(failing)).route("/missing", get(missing));
+    app.route("/fail", get(failing))
+        .route("/missing", get(missing));
     app
 }
 

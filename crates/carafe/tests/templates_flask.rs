@@ -41,7 +41,10 @@ async fn admin_index() -> Result<Html<String>, TemplateError> {
 
 async fn login(session: Session) -> Result<Html<String>, TemplateError> {
     session.insert("user", "ada");
-    render_template_string("hello {{ session.user }} at {{ request.path }}", context! {})
+    render_template_string(
+        "hello {{ session.user }} at {{ request.path }}",
+        context! {},
+    )
 }
 
 fn app(templates: &std::path::Path) -> App {
@@ -71,7 +74,10 @@ fn templates() -> tempfile::TempDir {
             "endpoint.html",
             "{{ request.endpoint }}|{{ request.blueprint }}|{{ request.path }}",
         ),
-        ("admin.html", "{{ url_for('.users', page=2) }}|{{ request.endpoint }}|{{ request.blueprint }}"),
+        (
+            "admin.html",
+            "{{ url_for('.users', page=2) }}|{{ request.endpoint }}|{{ request.blueprint }}",
+        ),
         ("broken.html", "{{ url_for('nowhere') }}"),
     ])
 }
@@ -93,7 +99,10 @@ async fn url_for_in_a_blueprint_template_is_relative_to_the_blueprint() {
     let dir = templates();
     let client = app(dir.path()).test_client();
     let response = client.get("/admin/").await;
-    assert_eq!(response.text().await, "/admin/users?page=2|admin.index|admin");
+    assert_eq!(
+        response.text().await,
+        "/admin/users?page=2|admin.index|admin"
+    );
 }
 
 #[tokio::test]
@@ -143,7 +152,10 @@ async fn render_template_outside_a_request_says_why() {
 #[tokio::test]
 async fn render_template_without_a_template_folder_names_the_fix() {
     let mut app = App::new();
-    app.route("/", get(|| async { render_template("a.html", context! {}) }));
+    app.route(
+        "/",
+        get(|| async { render_template("a.html", context! {}) }),
+    );
     app.config_mut().debug = true;
     let response = app.test_client().get("/").await;
     assert_eq!(response.status(), 500);

@@ -194,7 +194,14 @@ impl RequestParts {
             .and_then(|host| host.to_str().ok());
         let url = RequestUrl::from_parts(self);
         let scheme = Some(url.scheme());
-        crate::url::build(&self.app, self.route, endpoint, params.into_pairs(), host, scheme)
+        crate::url::build(
+            &self.app,
+            self.route,
+            endpoint,
+            params.into_pairs(),
+            host,
+            scheme,
+        )
     }
 
     /// The request method.

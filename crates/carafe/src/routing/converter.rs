@@ -135,7 +135,13 @@ macro_rules! restricted_first {
 
 restricted_first!(IntArgs, IntArgs::default(), fixed_digits, min, max, signed);
 restricted_first!(FloatArgs, FloatArgs::default(), min, max, signed);
-restricted_first!(StringArgs, StringArgs::DEFAULT, minlength, maxlength, length);
+restricted_first!(
+    StringArgs,
+    StringArgs::DEFAULT,
+    minlength,
+    maxlength,
+    length
+);
 
 impl Converter {
     /// The converters a rule may name, for error messages.
@@ -523,38 +529,38 @@ mod tests {
     use super::Converter::{self, Any, Path, Uuid};
     use super::*;
 
-    const Int: Converter = Converter::INT;
-    const Float: Converter = Converter::FLOAT;
-    const String: Converter = Converter::STRING;
+    const INT: Converter = Converter::INT;
+    const FLOAT: Converter = Converter::FLOAT;
+    const STRING: Converter = Converter::STRING;
 
     #[test]
     fn each_converter_accepts_and_rejects_what_werkzeug_does() {
         let cases: &[(Converter, &str, bool)] = &[
-            (Int, "0", true),
-            (Int, "0042", true),
-            (Int, "18446744073709551615", true),
-            (Int, "18446744073709551616", false),
-            (Int, "-1", false),
-            (Int, "+1", false),
-            (Int, "1.5", false),
-            (Int, "", false),
-            (Int, "١", false),
-            (Float, "1.5", true),
-            (Float, "0.0", true),
-            (Float, "1.", false),
-            (Float, ".5", false),
-            (Float, "1", false),
-            (Float, "-1.5", false),
-            (Float, "1.5.2", false),
-            (Float, "1e5", false),
+            (INT, "0", true),
+            (INT, "0042", true),
+            (INT, "18446744073709551615", true),
+            (INT, "18446744073709551616", false),
+            (INT, "-1", false),
+            (INT, "+1", false),
+            (INT, "1.5", false),
+            (INT, "", false),
+            (INT, "١", false),
+            (FLOAT, "1.5", true),
+            (FLOAT, "0.0", true),
+            (FLOAT, "1.", false),
+            (FLOAT, ".5", false),
+            (FLOAT, "1", false),
+            (FLOAT, "-1.5", false),
+            (FLOAT, "1.5.2", false),
+            (FLOAT, "1e5", false),
             (Uuid, "a8098c1a-f86e-11da-bd1a-00112444be1e", true),
             (Uuid, "A8098C1A-F86E-11DA-BD1A-00112444BE1E", true),
             (Uuid, "a8098c1af86e11dabd1a00112444be1e", false),
             (Uuid, "a8098c1a-f86e-11da-bd1a-00112444be1e-", false),
             (Uuid, "g8098c1a-f86e-11da-bd1a-00112444be1e", false),
-            (String, "anything here", true),
-            (String, "%2F", true),
-            (String, "", false),
+            (STRING, "anything here", true),
+            (STRING, "%2F", true),
+            (STRING, "", false),
             (Path, "a/b/c", true),
             (Path, "a/", true),
             (Path, "/a", false),
@@ -588,12 +594,12 @@ mod tests {
 
     #[test]
     fn priority_puts_specific_converters_before_string_and_path() {
-        let mut all = vec![Path, String, Any(&["a"]), Uuid, Float, Int];
+        let mut all = vec![Path, STRING, Any(&["a"]), Uuid, FLOAT, INT];
         all.sort();
-        assert_eq!(all, vec![Int, Float, Uuid, Any(&["a"]), String, Path]);
+        assert_eq!(all, vec![INT, FLOAT, Uuid, Any(&["a"]), STRING, Path]);
         let two = converter("string", "length=2");
         let small = converter("int", "max=5");
-        assert!(two < String && small < Int && Int < two);
+        assert!(two < STRING && small < INT && INT < two);
     }
 
     fn converter(name: &str, arguments: &str) -> Converter {
@@ -614,7 +620,7 @@ mod tests {
         assert!(!signed.matches("9223372036854775808"));
         let negative = converter("int", "min=-10, max=-1, signed=True");
         assert!(negative.matches("-10") && !negative.matches("0"));
-        assert!(!Int.matches("-5"));
+        assert!(!INT.matches("-5"));
     }
 
     #[test]
@@ -623,7 +629,7 @@ mod tests {
         assert!(float.matches("0.5") && float.matches("2.0"));
         assert!(!float.matches("0.4") && !float.matches("2.1") && !float.matches("1"));
         let signed = converter("float", "signed=True");
-        assert!(signed.matches("-1.5") && !Float.matches("-1.5"));
+        assert!(signed.matches("-1.5") && !FLOAT.matches("-1.5"));
         let two = converter("string", "length=2");
         assert!(two.matches("fr") && two.matches("%C3%A9t") && !two.matches("fra"));
         let bounded = converter("string", "minlength=2, maxlength=3");
@@ -659,8 +665,8 @@ mod tests {
 
     #[test]
     fn empty_arguments_are_the_defaults() {
-        assert_eq!(converter("int", ""), Int);
-        assert_eq!(converter("string", " "), String);
+        assert_eq!(converter("int", ""), INT);
+        assert_eq!(converter("string", " "), STRING);
     }
 
     proptest::proptest! {

@@ -46,7 +46,8 @@ impl TemplateError {
 
     /// An error for `name` that could not be rendered at all: `detail` says why.
     pub(crate) fn outside(name: &str, detail: &str) -> Self {
-        let source = minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, detail.to_owned());
+        let source =
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, detail.to_owned());
         TemplateError::new(name, source, crate::scope::debug_backtraces())
     }
 
