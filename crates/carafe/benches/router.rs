@@ -1,5 +1,5 @@
-//! Router lookup time with 1,000 rules, mixed static and placeholder rules, and the cost
-//! of a whole in-memory dispatch of `GET /` through an `App` holding them.
+//! Router lookup time with 1,000 rules: all static, all with placeholders, and mixed;
+//! and the cost of a whole in-memory dispatch of `GET /` through an `App` holding them.
 //!
 //! ```text
 //! cargo bench -p carafe --bench router
@@ -42,6 +42,77 @@ fn rules() -> Vec<String> {
         rules.push(format!("/files{index}/<path:rest>"));
     }
     rules
+}
+
+/// 1,000 static rules, two to four segments deep.
+fn static_rules() -> Vec<String> {
+    (0..1000)
+        .map(|index| match index % 3 {
+            0 => format!("/page{index}"),
+            1 => format!("/docs/section{}/page{index}", index % 25),
+            _ => format!("/a{}/b{}/c{}/page{index}", index % 5, index % 7, index % 11),
+        })
+        .collect()
+}
+
+/// 1,000 rules with placeholders (one to three), under 250 prefixes, with converter
+/// arguments on some.
+fn param_rules() -> Vec<String> {
+    let mut rules = Vec::new();
+    for index in 0..250 {
+        rules.push(format!("/r{index}/<int:id>"));
+        rules.push(format!("/r{index}/<int:id>/<name>"));
+        rules.push(format!(
+            "/r{index}/<name>/items/<int(min=1, max=1000):item>"
+        ));
+        rules.push(format!("/r{index}/<uuid:u>/<path:rest>"));
+    }
+    rules
+}
+
+fn router_of(rules: Vec<String>) -> Router {
+    let mut router = Router::new();
+    for rule in rules {
+        router.route(&rule, get(noop));
+    }
+    router
+}
+
+fn bench_kinds(c: &mut Criterion) {
+    let groups = [
+        (
+            "router_1000_static",
+            router_of(static_rules()),
+            [
+                ("shallow", "/page999"),
+                ("deep", "/a3/b4/c8/page998"),
+                ("miss_404", "/docs/section3/nope"),
+            ],
+        ),
+        (
+            "router_1000_param",
+            router_of(param_rules()),
+            [
+                ("int", "/r200/4242"),
+                ("int_string", "/r200/4242/alice"),
+                ("string_int_args", "/r200/alice/items/17"),
+            ],
+        ),
+    ];
+    for (group_name, router, cases) in groups {
+        let mut group = c.benchmark_group(group_name);
+        for (name, path) in cases {
+            assert_eq!(
+                router.at(&Method::GET, path).is_ok(),
+                name != "miss_404",
+                "{path}"
+            );
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(router.at(&Method::GET, black_box(path)).is_ok()));
+            });
+        }
+        group.finish();
+    }
 }
 
 fn router() -> Router {
@@ -105,5 +176,5 @@ fn bench_dispatch(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_lookup, bench_dispatch);
+criterion_group!(benches, bench_lookup, bench_kinds, bench_dispatch);
 criterion_main!(benches);

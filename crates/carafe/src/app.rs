@@ -25,7 +25,7 @@ use crate::run::Run;
 use crate::state::{AppShared, StateMap};
 use crate::url::{UrlError, UrlParams};
 
-mod dispatch;
+pub(crate) mod dispatch;
 
 pub(crate) use self::dispatch::{dispatch, RequestView};
 
@@ -417,7 +417,14 @@ impl App {
     /// assert!(app.url_for("item", [("id", "seven")]).is_err());
     /// ```
     pub fn url_for(&self, endpoint: &str, params: impl UrlParams) -> Result<String, UrlError> {
-        crate::url::build(&self.shared, None, endpoint, params.into_pairs(), None)
+        crate::url::build(
+            &self.shared,
+            None,
+            endpoint,
+            params.into_pairs(),
+            None,
+            None,
+        )
     }
 
     /// Adds a check that [`App::check`] runs before the app serves (and that the test
@@ -480,8 +487,53 @@ impl App {
                 ))));
             }
         }
+        self.check_secret_key()?;
         for check in &self.startup_checks {
             check(self)?;
+        }
+        Ok(())
+    }
+
+    /// Fails in production when a handler or hook signs with the secret key (takes a
+    /// [`Session`](crate::Session)) and none is set; warns in debug mode.
+    fn check_secret_key(&self) -> Result<(), Error> {
+        let shared = &*self.shared;
+        if shared.config.secret_key.is_some() {
+            return Ok(());
+        }
+        let hooks =
+            std::iter::once(&shared.hooks).chain(shared.blueprints.iter().map(|bp| &bp.hooks));
+        let mut users = shared
+            .router
+            .handlers()
+            .flat_map(|(rule, handler)| {
+                let name = handler.name();
+                handler
+                    .needs()
+                    .secret_key_users()
+                    .map(move |feature| (feature, format!("the handler {name} of rule `{rule}`")))
+            })
+            .chain(hooks.flat_map(|hooks| {
+                hooks
+                    .needs
+                    .secret_key_users()
+                    .map(|feature| (feature, "a before_request hook".to_owned()))
+            }));
+        let Some((feature, user)) = users.next() else {
+            return Ok(());
+        };
+        if let Err(error) = shared.config.check_secret_key(feature) {
+            return Err(Error::from(StartupError(format!(
+                "{user} uses {feature}: {error}"
+            ))));
+        }
+        if shared.config.debug {
+            tracing::warn!(
+                target: "carafe::app",
+                "{user} uses {feature} without a secret key: allowed in debug mode, but \
+                 production refuses to start; set `secret_key` in the config or \
+                 CARAFE_SECRET_KEY"
+            );
         }
         Ok(())
     }
@@ -587,6 +639,12 @@ impl App {
 
     /// The shared part, to change while the app is being set up.
     #[track_caller]
+    /// Marks the app as rendering templates: requests keep a copy of their head for
+    /// [`render_template`](crate::templates::render_template).
+    pub(crate) fn mark_templated(&mut self) {
+        self.shared_mut().templated = true;
+    }
+
     fn shared_mut(&mut self) -> &mut AppShared {
         match Arc::get_mut(&mut self.shared) {
             Some(shared) => shared,

@@ -65,6 +65,7 @@ pub use run::Run;
 pub use scope::{after_this_request, request_endpoint};
 pub use session::Session;
 pub use state::{Needs, State, StateMap};
+pub use templates::{render_template, render_template_string};
 pub use url::{url_for, UrlError, UrlParams};
 
 /// The repository's README, compiled as a doctest so that its example stays true.

@@ -13,6 +13,10 @@
 //!   it is sent;
 //! - the app and the matched route, for [`url_for`](crate::url_for) and
 //!   [`request_endpoint`];
+//! - for apps with templates, a copy of the request's method, target and headers (a
+//!   [`RequestHead`]) and the request's [`Session`], so that the free
+//!   [`render_template`](crate::templates::render_template) sees the same `request` and
+//!   `session` as the [`Templates`](crate::templates::Templates) extractor;
 //! - the error a handler returned, when the app has error handlers to give it to (see
 //!   [`Error`]'s `IntoResponse`), and whether debug mode wants backtraces.
 //!
@@ -23,10 +27,12 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use carafe_serve::Response;
-use http::StatusCode;
+use carafe_serve::{ConnInfo, Response};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
 
 use crate::error::Error;
+use crate::extract::RequestParts;
+use crate::session::Session;
 use crate::state::AppShared;
 
 tokio::task_local! {
@@ -54,6 +60,40 @@ pub(crate) struct Scope {
     pending: Option<(u32, Error)>,
     /// The last mark handed out.
     marks: u32,
+    /// The request's head, kept when the app renders templates (boxed: the scope lives
+    /// in every request's future, which is copied when the server boxes it).
+    head: Option<Box<RequestHead>>,
+    /// The request's session, once an extractor or a template made it.
+    session: Option<Session>,
+}
+
+/// A copy of a request's method, target, version, headers and connection: what
+/// [`request_parts`] rebuilds a [`RequestParts`] from.
+#[derive(Debug)]
+pub(crate) struct RequestHead {
+    /// The method.
+    method: Method,
+    /// The request target.
+    uri: Uri,
+    /// The HTTP version.
+    version: Version,
+    /// The headers.
+    headers: HeaderMap,
+    /// The connection, when the request carried one (the test client's).
+    conn: Option<ConnInfo>,
+}
+
+impl RequestHead {
+    /// The copy of `head`.
+    pub(crate) fn of(head: &http::request::Parts) -> Self {
+        RequestHead {
+            method: head.method.clone(),
+            uri: head.uri.clone(),
+            version: head.version,
+            headers: head.headers.clone(),
+            conn: head.extensions.get::<ConnInfo>().copied(),
+        }
+    }
 }
 
 /// Marks a response made from an error kept in the scope: the app answers with its
@@ -84,6 +124,12 @@ impl Scope {
             debug,
             ..Scope::default()
         }
+    }
+
+    /// Keeps a copy of the request's head (for `render_template`).
+    pub(crate) fn with_head(mut self, head: RequestHead) -> Self {
+        self.head = Some(Box::new(head));
+        self
     }
 
     /// Runs the finishers on `response`, in the order they were registered.
@@ -196,6 +242,48 @@ pub fn request_endpoint() -> Option<String> {
         app.router.endpoint_of(route).map(str::to_owned)
     })
     .flatten()
+}
+
+/// The current request's parts, rebuilt from the head kept in the scope (apps with
+/// templates keep one): method, target, headers, connection, app and route.
+pub(crate) fn request_parts() -> Option<RequestParts> {
+    SCOPE
+        .try_with(|scope| {
+            let scope = scope.try_borrow().ok()?;
+            let head = scope.head.as_ref()?;
+            let app = Arc::clone(scope.app.as_ref()?);
+            let mut request = http::Request::new(());
+            *request.method_mut() = head.method.clone();
+            *request.uri_mut() = head.uri.clone();
+            *request.version_mut() = head.version;
+            *request.headers_mut() = head.headers.clone();
+            if let Some(conn) = head.conn {
+                request.extensions_mut().insert(conn);
+            }
+            let (parts, ()) = request.into_parts();
+            let mut parts = RequestParts::routed(parts, Vec::new(), app);
+            parts.set_route(scope.route);
+            Some(parts)
+        })
+        .ok()
+        .flatten()
+}
+
+/// The session the current request made so far, if any.
+pub(crate) fn session() -> Option<Session> {
+    SCOPE
+        .try_with(|scope| scope.try_borrow().ok()?.session.clone())
+        .ok()
+        .flatten()
+}
+
+/// Records `session` as the current request's session.
+pub(crate) fn keep_session(session: &Session) {
+    let _ = SCOPE.try_with(|scope| {
+        if let Ok(mut scope) = scope.try_borrow_mut() {
+            scope.session = Some(session.clone());
+        }
+    });
 }
 
 /// Registers `finisher` to change this request's response before it is sent (Flask's

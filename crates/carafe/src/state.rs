@@ -137,6 +137,8 @@ impl fmt::Debug for StateMap {
 pub struct Needs {
     /// The state types needed, with their names, without duplicates.
     state: Vec<(TypeId, &'static str)>,
+    /// The features that sign with the secret key (`"sessions"`), without duplicates.
+    secret_key: Vec<&'static str>,
 }
 
 impl Needs {
@@ -153,6 +155,34 @@ impl Needs {
             self.state.push((id, type_name::<T>()));
         }
         self
+    }
+
+    /// Declares that `feature` signs with the app's secret key: [`App::check`] then fails
+    /// in production (neither debug nor testing mode) when no
+    /// [`secret_key`](crate::Config::secret_key) is set, and warns in debug mode. The
+    /// [`Session`](crate::Session) extractor declares `"sessions"`.
+    ///
+    /// [`App::check`]: crate::App::check
+    ///
+    /// ```
+    /// let mut needs = carafe::Needs::default();
+    /// needs.secret_key("signed tokens");
+    /// assert_eq!(needs.secret_key_users().collect::<Vec<_>>(), ["signed tokens"]);
+    /// ```
+    pub fn secret_key(&mut self, feature: &'static str) -> &mut Self {
+        if !self.secret_key.contains(&feature) {
+            self.secret_key.push(feature);
+        }
+        self
+    }
+
+    /// The features that declared they sign with the secret key.
+    ///
+    /// ```
+    /// assert_eq!(carafe::Needs::default().secret_key_users().count(), 0);
+    /// ```
+    pub fn secret_key_users(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.secret_key.iter().copied()
     }
 
     /// The names of the state types needed.
@@ -247,6 +277,9 @@ pub(crate) struct AppShared {
     pub(crate) hooked: bool,
     /// Applications mounted in front of the routes ([`App::mount`](crate::App::mount)).
     pub(crate) mounts: crate::mount::Mounts,
+    /// Whether the app has template settings: requests keep a copy of their head for
+    /// [`render_template`](crate::templates::render_template).
+    pub(crate) templated: bool,
 }
 
 impl AppShared {
@@ -260,6 +293,7 @@ impl AppShared {
             blueprints: Vec::new(),
             hooked: false,
             mounts: crate::mount::Mounts::default(),
+            templated: false,
         }
     }
 

@@ -44,6 +44,7 @@ use http::{HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::app::dispatch::Propagated;
 use crate::app::App;
 use crate::error::Error;
 use crate::state::AppShared;
@@ -316,6 +317,13 @@ impl TestClient {
             Err(error) => return bad_request(&format!("the test request is invalid: {error}")),
         };
         let response = crate::app::dispatch(&self.app, req).await;
+        if let Some(propagated) = response.extensions().get::<Propagated>() {
+            panic!(
+                "{method} {path} failed (testing mode propagates errors, as Flask's TESTING \
+                 does; set config.testing = false to get the 500 answer instead): {:?}",
+                propagated.0
+            );
+        }
         self.jar().store(path_only(path), response.headers());
         response
     }

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `_anchor` | appended as `#anchor` |
 //! | `_external` | `true`: an absolute URL, `scheme://host/path` |
-//! | `_scheme` | the scheme of an external URL (default: `PREFERRED_URL_SCHEME` or `http`) |
+//! | `_scheme` | the scheme of an external URL (default: the request's, `https` over TLS; outside a request `PREFERRED_URL_SCHEME` or `http`) |
 //! | `_method` | only rules that answer this method |
 //!
 //! An external URL's host is `SERVER_NAME` from [`Config::extra`](crate::Config), or the
@@ -213,18 +213,21 @@ impl UrlParams for serde_json::Map<String, serde_json::Value> {
 /// ```
 pub fn url_for(endpoint: &str, params: impl UrlParams) -> Result<String, UrlError> {
     let pairs = params.into_pairs();
-    crate::scope::with_app(|app, route| build(app, route, endpoint, pairs, None))
+    let scheme = carafe_serve::ConnInfo::current().map(|conn| conn.scheme());
+    crate::scope::with_app(|app, route| build(app, route, endpoint, pairs, None, scheme))
         .unwrap_or(Err(UrlError::OutsideRequest))
 }
 
 /// Builds a URL for `app`, from a request routed to `route` (for relative endpoints);
-/// `host` is the request's `Host`, for external URLs.
+/// `host` is the request's `Host` and `request_scheme` the scheme it came with (`https`
+/// over TLS), for external URLs.
 pub(crate) fn build(
     app: &AppShared,
     route: Option<usize>,
     endpoint: &str,
     mut pairs: Vec<(String, String)>,
     host: Option<&str>,
+    request_scheme: Option<&str>,
 ) -> Result<String, UrlError> {
     let endpoint = resolve(app, route, endpoint);
     let anchor = take(&mut pairs, "_anchor");
@@ -246,7 +249,11 @@ pub(crate) fn build(
     let preferred = extra
         .get("PREFERRED_URL_SCHEME")
         .and_then(|scheme| scheme.as_str());
-    let scheme = scheme.as_deref().or(preferred).unwrap_or("http");
+    let scheme = scheme
+        .as_deref()
+        .or(request_scheme)
+        .or(preferred)
+        .unwrap_or("http");
     Ok(format!("{scheme}://{host}{url}"))
 }
 

@@ -2,12 +2,11 @@
 //! `X-Forwarded-*` headers are ignored unless trusted, and only the trusted number of
 //! `X-Forwarded-For` hops from the right is ever believed.
 
-mod curl;
 mod support;
 
 use carafe::extract::{ClientAddr, ProxyFix, RequestUrl};
 use carafe::{get, App};
-use curl::curl;
+use support::curl::curl_at;
 use support::start_server;
 
 async fn whoami(ClientAddr(ip): ClientAddr, url: RequestUrl) -> String {
@@ -29,9 +28,9 @@ async fn ask(server: &support::TestServer, headers: &[&str]) -> String {
     for header in headers {
         args.extend(["-H", *header]);
     }
-    let reply = curl(server.addr, "/me", &args, scratch.path()).await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.body
+    let reply = curl_at(server.addr, "/me", &args, scratch.path()).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.text()
 }
 
 #[tokio::test]

@@ -3,8 +3,7 @@
 //! static files (weak ETags still revalidate), `HEAD`, and a compressed stream whose
 //! chunks arrive while it is produced.
 
-#[path = "curl_files/mod.rs"]
-mod curl;
+mod support;
 
 use std::io::Read;
 use std::time::Duration;
@@ -16,7 +15,7 @@ use futures_util::{stream, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use curl::{curl, scratch_path, CurlReply};
+use support::curl::{curl, scratch_path, CurlReply};
 
 /// A server stopped when dropped.
 struct Server {

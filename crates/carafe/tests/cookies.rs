@@ -2,14 +2,13 @@
 //! and through `set_cookie`), stored by curl with their attributes, sent back and read by
 //! the `Cookies` extractor, and deleted.
 
-mod curl;
 mod support;
 
 use std::time::Duration;
 
 use carafe::extract::{set_cookie, Cookies, SetCookie};
 use carafe::{get, App, SameSite};
-use curl::curl;
+use support::curl::curl_at;
 use support::start_server;
 
 async fn login() -> (SetCookie, &'static str) {
@@ -51,7 +50,7 @@ async fn server() -> support::TestServer {
 async fn cookies_round_trip_through_curls_jar() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(server.addr, "/login", &["-c", "jar"], scratch.path()).await;
+    let reply = curl_at(server.addr, "/login", &["-c", "jar"], scratch.path()).await;
     assert_eq!(reply.status, 200);
     let set = reply.header_all("set-cookie");
     assert_eq!(set.len(), 2, "{set:?}");
@@ -66,10 +65,10 @@ async fn cookies_round_trip_through_curls_jar() {
         "curl saw HttpOnly: {jar}"
     );
 
-    let reply = curl(server.addr, "/show", &["-b", "jar"], scratch.path()).await;
-    assert_eq!(reply.body, "theme=dark;user=ann");
+    let reply = curl_at(server.addr, "/show", &["-b", "jar"], scratch.path()).await;
+    assert_eq!(reply.text(), "theme=dark;user=ann");
 
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/logout",
         &["-b", "jar", "-c", "jar"],
@@ -80,15 +79,19 @@ async fn cookies_round_trip_through_curls_jar() {
         reply.header_all("set-cookie"),
         ["user=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"]
     );
-    let reply = curl(server.addr, "/show", &["-b", "jar"], scratch.path()).await;
-    assert_eq!(reply.body, "theme=dark", "curl dropped the deleted cookie");
+    let reply = curl_at(server.addr, "/show", &["-b", "jar"], scratch.path()).await;
+    assert_eq!(
+        reply.text(),
+        "theme=dark",
+        "curl dropped the deleted cookie"
+    );
 }
 
 #[tokio::test]
 async fn malformed_cookie_headers_keep_the_good_pairs() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/show",
         &[
@@ -101,15 +104,15 @@ async fn malformed_cookie_headers_keep_the_good_pairs() {
     )
     .await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.body, "a=1;b=quoted;c=3");
+    assert_eq!(reply.text(), "a=1;b=quoted;c=3");
 }
 
 #[tokio::test]
 async fn an_invalid_cookie_is_a_500_not_a_broken_header() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(server.addr, "/broken", &[], scratch.path()).await;
+    let reply = curl_at(server.addr, "/broken", &[], scratch.path()).await;
     assert_eq!(reply.status, 500);
     assert!(reply.header_all("set-cookie").is_empty());
-    assert!(reply.body.contains("cookie `bad`"), "{}", reply.body);
+    assert!(reply.text().contains("cookie `bad`"), "{}", reply.text());
 }

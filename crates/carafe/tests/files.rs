@@ -2,8 +2,6 @@
 //! `200`/`206`/`304`/`412`/`416`, `HEAD`, path traversal, a 50 MB file with bounded
 //! memory; plus the `Range` parser's fuzz corpus and never-panics property.
 
-#[path = "curl_files/mod.rs"]
-mod curl;
 mod support;
 
 #[path = "../../../fuzz/oracle/range.rs"]
@@ -15,7 +13,7 @@ use carafe::response::{send_file, send_from_directory};
 use carafe::{get, App, Path, Response};
 use http::{HeaderMap, Method};
 
-use curl::{curl, scratch_path};
+use support::curl::{curl, scratch_path};
 use support::{request, start_server, TestServer};
 
 /// The secret every traversal attempt aims at; no answer may contain it.

@@ -1,13 +1,12 @@
 //! Urlencoded forms and JSON bodies over real sockets, sent by curl: repeated keys,
 //! non-ASCII values, errors that name the field, 415 and 413.
 
-mod curl;
 mod support;
 
 use carafe::extract::Form;
 use carafe::{post, App, Json};
-use curl::curl;
 use serde::Deserialize;
+use support::curl::curl_at;
 use support::start_server;
 
 #[derive(Deserialize)]
@@ -56,7 +55,7 @@ async fn server() -> support::TestServer {
 async fn urlencoded_form_with_repeated_keys_fills_a_vec() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/signup",
         &[
@@ -68,15 +67,18 @@ async fn urlencoded_form_with_repeated_keys_fills_a_vec() {
         scratch.path(),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.body, "Ann Lee (30) likes [rust|web|caf\u{e9} & tea]");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        reply.text(),
+        "Ann Lee (30) likes [rust|web|caf\u{e9} & tea]"
+    );
 }
 
 #[tokio::test]
 async fn multipart_text_fields_fill_a_form_too() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/signup",
         &[
@@ -85,15 +87,15 @@ async fn multipart_text_fields_fill_a_form_too() {
         scratch.path(),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.body, "Bo (7) likes [a|b]");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), "Bo (7) likes [a|b]");
 }
 
 #[tokio::test]
 async fn form_errors_name_the_field() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/signup",
         &["-d", "name=Ann&age=old"],
@@ -101,14 +103,14 @@ async fn form_errors_name_the_field() {
     )
     .await;
     assert_eq!(reply.status, 400);
-    assert!(reply.body.contains("field `age`"), "{}", reply.body);
+    assert!(reply.text().contains("field `age`"), "{}", reply.text());
 
-    let reply = curl(server.addr, "/signup", &["-d", "age=3"], scratch.path()).await;
+    let reply = curl_at(server.addr, "/signup", &["-d", "age=3"], scratch.path()).await;
     assert_eq!(reply.status, 400);
     assert!(
-        reply.body.contains("missing field `name`"),
+        reply.text().contains("missing field `name`"),
         "{}",
-        reply.body
+        reply.text()
     );
 }
 
@@ -116,7 +118,7 @@ async fn form_errors_name_the_field() {
 async fn form_refuses_other_content_types_and_big_bodies() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/signup",
         &["-H", "content-type: text/plain", "-d", "name=a&age=1"],
@@ -125,15 +127,15 @@ async fn form_refuses_other_content_types_and_big_bodies() {
     .await;
     assert_eq!(reply.status, 415);
     assert!(
-        reply.body.contains("x-www-form-urlencoded"),
+        reply.text().contains("x-www-form-urlencoded"),
         "{}",
-        reply.body
+        reply.text()
     );
 
     let big = format!("name={}&age=1", "a".repeat(2000));
-    let reply = curl(server.addr, "/signup", &["-d", &big], scratch.path()).await;
+    let reply = curl_at(server.addr, "/signup", &["-d", &big], scratch.path()).await;
     assert_eq!(reply.status, 413);
-    assert!(reply.body.contains("1024 bytes"), "{}", reply.body);
+    assert!(reply.text().contains("1024 bytes"), "{}", reply.text());
 }
 
 #[tokio::test]
@@ -141,16 +143,16 @@ async fn json_errors_name_the_field_and_position() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
     let body = r#"{"lines": [{"sku": "a", "quantity": 1}, {"sku": "b", "quantity": "two"}]}"#;
-    let reply = curl(server.addr, "/order", &["--json", body], scratch.path()).await;
+    let reply = curl_at(server.addr, "/order", &["--json", body], scratch.path()).await;
     assert_eq!(reply.status, 400);
     assert!(
-        reply.body.contains("at `lines[1].quantity`"),
+        reply.text().contains("at `lines[1].quantity`"),
         "{}",
-        reply.body
+        reply.text()
     );
-    assert!(reply.body.contains("line 1 column"), "{}", reply.body);
+    assert!(reply.text().contains("line 1 column"), "{}", reply.text());
 
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/order",
         &["--json", r#"{"lines": [{"sku": "a"}]}"#],
@@ -158,22 +160,22 @@ async fn json_errors_name_the_field_and_position() {
     )
     .await;
     assert_eq!(reply.status, 400);
-    assert!(reply.body.contains("lines[0]"), "{}", reply.body);
+    assert!(reply.text().contains("lines[0]"), "{}", reply.text());
     assert!(
-        reply.body.contains("missing field `quantity`"),
+        reply.text().contains("missing field `quantity`"),
         "{}",
-        reply.body
+        reply.text()
     );
 
     let ok = r#"{"lines": [{"sku": "a", "quantity": 1}]}"#;
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/order",
         &["-H", "content-type: application/vnd.api+json", "-d", ok],
         scratch.path(),
     )
     .await;
-    assert_eq!((reply.status, reply.body.as_str()), (200, "1 lines"));
+    assert_eq!((reply.status, reply.text().as_str()), (200, "1 lines"));
 }
 
 #[tokio::test]
@@ -181,12 +183,16 @@ async fn json_refuses_other_content_types_and_big_bodies() {
     let server = server().await;
     let scratch = tempfile::tempdir().expect("scratch dir");
     let ok = r#"{"lines": []}"#;
-    let reply = curl(server.addr, "/order", &["-d", ok], scratch.path()).await;
+    let reply = curl_at(server.addr, "/order", &["-d", ok], scratch.path()).await;
     assert_eq!(reply.status, 415, "curl -d sends a form content type");
-    assert!(reply.body.contains("application/json"), "{}", reply.body);
+    assert!(
+        reply.text().contains("application/json"),
+        "{}",
+        reply.text()
+    );
 
     let big = format!(r#"{{"lines": [], "pad": "{}"}}"#, "x".repeat(2000));
-    let reply = curl(server.addr, "/order", &["--json", &big], scratch.path()).await;
+    let reply = curl_at(server.addr, "/order", &["--json", &big], scratch.path()).await;
     assert_eq!(reply.status, 413);
 }
 

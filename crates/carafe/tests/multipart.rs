@@ -3,14 +3,13 @@
 //! afterwards; every limit answers 413 naming itself; malformed bodies answer 400;
 //! non-ASCII filenames survive and are sanitized by `secure_filename`.
 
-mod curl;
 mod support;
 
 use std::path::PathBuf;
 
 use carafe::extract::{Multipart, MultipartForm, MultipartLimits};
 use carafe::{post, App, HttpError};
-use curl::curl;
+use support::curl::curl_at;
 use support::start_server;
 
 /// Describes every part: text fields by value, files by name, size and storage.
@@ -79,7 +78,7 @@ async fn small_file_and_fields_stay_in_memory() {
     let spool = tempfile::tempdir().expect("spool dir");
     let server = server(spool.path().to_owned()).await;
     let scratch = scratch_with("small.txt", 10);
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/upload",
         &[
@@ -91,9 +90,9 @@ async fn small_file_and_fields_stay_in_memory() {
         scratch.path(),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(
-        reply.body,
+        reply.text(),
         "field title=Holiday\nfile doc \"small.txt\" safe=\"small.txt\" type=\"text/plain\" len=10 memory\n"
     );
 }
@@ -103,18 +102,18 @@ async fn big_file_is_spooled_to_disk_during_the_handler_and_removed_after() {
     let spool = tempfile::tempdir().expect("spool dir");
     let server = server(spool.path().to_owned()).await;
     let scratch = scratch_with("big.bin", 20_000);
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/upload",
         &["-F", "blob=@big.bin"],
         scratch.path(),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert!(reply.body.contains("len=20000 disk "), "{}", reply.body);
-    assert!(reply.body.contains("exists=true"), "{}", reply.body);
-    let spooled = reply
-        .body
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.text().contains("len=20000 disk "), "{}", reply.text());
+    assert!(reply.text().contains("exists=true"), "{}", reply.text());
+    let text = reply.text();
+    let spooled = text
         .split(" disk ")
         .nth(1)
         .and_then(|rest| rest.split(" exists=").next())
@@ -136,7 +135,7 @@ async fn non_ascii_filenames_are_kept_and_sanitized() {
     let spool = tempfile::tempdir().expect("spool dir");
     let server = server(spool.path().to_owned()).await;
     let scratch = scratch_with("cv.pdf", 3);
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/upload",
         &[
@@ -146,13 +145,13 @@ async fn non_ascii_filenames_are_kept_and_sanitized() {
         scratch.path(),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
     assert!(
-        reply.body.contains(
+        reply.text().contains(
             "\"r\u{e9}sum\u{e9} na\u{ef}ve \u{5199}\u{771f}.pdf\" safe=\"resume_naive_.pdf\""
         ),
         "{}",
-        reply.body
+        reply.text()
     );
 }
 
@@ -165,14 +164,14 @@ async fn too_many_parts_is_413() {
     for _ in 0..5 {
         args.extend(["-F", "x=1"]);
     }
-    let reply = curl(server.addr, "/upload", &args, scratch.path()).await;
+    let reply = curl_at(server.addr, "/upload", &args, scratch.path()).await;
     assert_eq!(reply.status, 413);
     assert!(
         reply
-            .body
+            .text()
             .contains("more than 4 parts (MultipartLimits::max_parts)"),
         "{}",
-        reply.body
+        reply.text()
     );
 }
 
@@ -181,7 +180,7 @@ async fn a_part_too_big_is_413() {
     let spool = tempfile::tempdir().expect("spool dir");
     let server = server(spool.path().to_owned()).await;
     let scratch = scratch_with("big.bin", 40_000);
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/upload",
         &["-F", "blob=@big.bin"],
@@ -189,11 +188,11 @@ async fn a_part_too_big_is_413() {
     )
     .await;
     assert_eq!(reply.status, 413);
-    assert!(reply.body.contains("`blob`"), "{}", reply.body);
+    assert!(reply.text().contains("`blob`"), "{}", reply.text());
     assert!(
-        reply.body.contains("MultipartLimits::max_part_size"),
+        reply.text().contains("MultipartLimits::max_part_size"),
         "{}",
-        reply.body
+        reply.text()
     );
     let left = std::fs::read_dir(spool.path()).expect("spool dir").count();
     assert_eq!(left, 0, "the partial spool file is removed");
@@ -205,23 +204,23 @@ async fn a_text_field_too_big_is_413_but_a_file_that_size_is_not() {
     let server = server(spool.path().to_owned()).await;
     let scratch = scratch_with("note.txt", 500);
     let long = format!("note={}", "n".repeat(500));
-    let reply = curl(server.addr, "/upload", &["-F", &long], scratch.path()).await;
+    let reply = curl_at(server.addr, "/upload", &["-F", &long], scratch.path()).await;
     assert_eq!(reply.status, 413);
-    assert!(reply.body.contains("`note`"), "{}", reply.body);
+    assert!(reply.text().contains("`note`"), "{}", reply.text());
     assert!(
-        reply.body.contains("MultipartLimits::max_field_size"),
+        reply.text().contains("MultipartLimits::max_field_size"),
         "{}",
-        reply.body
+        reply.text()
     );
 
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/upload",
         &["-F", "note=@note.txt"],
         scratch.path(),
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
 #[tokio::test]
@@ -232,22 +231,22 @@ async fn a_body_too_big_is_413_whether_declared_or_chunked() {
     std::fs::copy(scratch.path().join("a.bin"), scratch.path().join("b.bin")).expect("copy");
     std::fs::copy(scratch.path().join("a.bin"), scratch.path().join("c.bin")).expect("copy");
     let files = ["-F", "a=@a.bin", "-F", "b=@b.bin", "-F", "c=@c.bin"];
-    let reply = curl(server.addr, "/upload", &files, scratch.path()).await;
+    let reply = curl_at(server.addr, "/upload", &files, scratch.path()).await;
     assert_eq!(reply.status, 413);
     assert!(
-        reply.body.contains("MultipartLimits::max_total_size"),
+        reply.text().contains("MultipartLimits::max_total_size"),
         "{}",
-        reply.body
+        reply.text()
     );
 
     let mut chunked = vec!["-H", "transfer-encoding: chunked"];
     chunked.extend(files);
-    let reply = curl(server.addr, "/stream", &chunked, scratch.path()).await;
+    let reply = curl_at(server.addr, "/stream", &chunked, scratch.path()).await;
     assert_eq!(reply.status, 413);
     assert!(
-        reply.body.contains("MultipartLimits::max_total_size"),
+        reply.text().contains("MultipartLimits::max_total_size"),
         "{}",
-        reply.body
+        reply.text()
     );
 }
 
@@ -256,7 +255,7 @@ async fn streaming_reads_parts_one_by_one() {
     let spool = tempfile::tempdir().expect("spool dir");
     let server = server(spool.path().to_owned()).await;
     let scratch = scratch_with("f.bin", 25_000);
-    let reply = curl(
+    let reply = curl_at(
         server.addr,
         "/stream",
         &[
@@ -270,7 +269,10 @@ async fn streaming_reads_parts_one_by_one() {
         scratch.path(),
     )
     .await;
-    assert_eq!((reply.status, reply.body.as_str()), (200, "a:5\nf:25000\n"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (200, "a:5\nf:25000\n")
+    );
 }
 
 #[tokio::test]
@@ -295,16 +297,16 @@ async fn malformed_multipart_is_400_and_other_types_415() {
     ];
     for (content_type, body) in cases {
         let header = format!("content-type: {content_type}");
-        let reply = curl(
+        let reply = curl_at(
             server.addr,
             "/upload",
             &["-H", &header, "--data-binary", body],
             scratch.path(),
         )
         .await;
-        assert_eq!(reply.status, 400, "{body:?}: {}", reply.body);
+        assert_eq!(reply.status, 400, "{body:?}: {}", reply.text());
     }
-    let reply = curl(server.addr, "/upload", &["-d", "a=1"], scratch.path()).await;
+    let reply = curl_at(server.addr, "/upload", &["-d", "a=1"], scratch.path()).await;
     assert_eq!(reply.status, 415);
 }
 

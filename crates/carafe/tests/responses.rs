@@ -2,8 +2,6 @@
 //! header tuples, `Option`, streamed bodies and server-sent events (curl `-N`, parsed as
 //! a browser would), each chunk arriving before the next is produced.
 
-#[path = "curl_files/mod.rs"]
-mod curl;
 mod support;
 
 use std::time::Duration;
@@ -17,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
-use curl::curl;
+use support::curl::curl;
 use support::{start_server, TestServer};
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 //! handlers (Flask's `full_dispatch_request`, `handle_user_exception`,
 //! `finalize_request` and `do_teardown_request`).
 //!
-//! An app without hooks or error handlers, outside debug mode, takes [`dispatch_plain`]:
+//! An app without hooks or error handlers, outside debug and testing mode, takes [`dispatch_plain`]:
 //! routing, the handler, the response finishers; no allocation beyond the handler's
 //! future. Any other app takes [`dispatch_full`], whose order is described in
 //! [`hooks`](crate::hooks).
@@ -23,7 +23,7 @@ use crate::extract::RequestParts;
 use crate::hooks::Hooks;
 use crate::response::IntoResponse;
 use crate::routing::{Found, MethodSet};
-use crate::scope::{self, Scope};
+use crate::scope::{self, RequestHead, Scope};
 use crate::state::AppShared;
 
 /// Answers one request.
@@ -50,7 +50,7 @@ fn dispatch_routed<'a>(
     shared: &'a Arc<AppShared>,
     req: Request,
 ) -> Dispatch<'a, impl Future<Output = Response> + Send + 'a> {
-    if shared.hooked || shared.config.debug {
+    if shared.hooked || shared.config.debug || shared.config.testing {
         Dispatch::Full {
             future: Box::pin(dispatch_full(shared, req)),
         }
@@ -95,9 +95,12 @@ async fn dispatch_plain(shared: &Arc<AppShared>, req: Request) -> Response {
     };
     let (head, body) = req.into_parts();
     let route = Some(found.route);
+    let mut scope = Scope::new(Arc::clone(shared), route, false);
+    if shared.templated {
+        scope = scope.with_head(RequestHead::of(&head));
+    }
     let mut parts = RequestParts::routed(head, found.captures, Arc::clone(shared));
     parts.set_route(route);
-    let scope = Scope::new(Arc::clone(shared), route, false);
     let (mut response, scope) = scope::run_in(scope, handler.call(parts, body)).await;
     scope.finish(&mut response);
     response
@@ -139,7 +142,10 @@ async fn dispatch_hooked(shared: &Arc<AppShared>, req: Request) -> Response {
         peer: peer_of(&req),
     });
     let (head, body) = req.into_parts();
-    let scope = Scope::new(Arc::clone(shared), route, true);
+    let mut scope = Scope::new(Arc::clone(shared), route, true);
+    if shared.templated {
+        scope = scope.with_head(RequestHead::of(&head));
+    }
     let work = async {
         let captures = found
             .as_ref()
@@ -171,8 +177,19 @@ async fn dispatch_hooked(shared: &Arc<AppShared>, req: Request) -> Response {
     for hooks in &chain {
         hooks.run_teardown(&unhandled).await;
     }
+    if shared.config.testing {
+        if let Some(error) = unhandled.filter(|error| error.http_error().is_none()) {
+            response.extensions_mut().insert(Propagated(error));
+        }
+    }
     response
 }
+
+/// In testing mode, the error no error handler took, carried on its `500` response for
+/// the test client to raise (Flask's `PROPAGATE_EXCEPTIONS`). HTTP errors (`abort`, 404)
+/// are answers, not failures, and are not carried.
+#[derive(Debug, Clone)]
+pub(crate) struct Propagated(pub(crate) Arc<Error>);
 
 /// The hooks that apply to a request, innermost blueprint first, the app's last.
 fn hook_chain(shared: &AppShared, blueprint: Option<usize>) -> Vec<&Hooks> {

@@ -400,6 +400,9 @@ impl FromRequestParts for RequestUrl {
 /// The scheme the request arrived with: what the TLS layer or an absolute-form target
 /// says, else `http`.
 fn own_scheme(parts: &RequestParts) -> Scheme {
+    if conn_info(parts).is_some_and(|conn| conn.tls) {
+        return Scheme::HTTPS;
+    }
     let marked = parts.extensions().get::<Scheme>().cloned();
     marked
         .or_else(|| parts.uri().scheme().cloned())

@@ -192,7 +192,16 @@ impl RequestParts {
             .headers()
             .get(http::header::HOST)
             .and_then(|host| host.to_str().ok());
-        crate::url::build(&self.app, self.route, endpoint, params.into_pairs(), host)
+        let url = RequestUrl::from_parts(self);
+        let scheme = Some(url.scheme());
+        crate::url::build(
+            &self.app,
+            self.route,
+            endpoint,
+            params.into_pairs(),
+            host,
+            scheme,
+        )
     }
 
     /// The request method.

@@ -166,11 +166,24 @@ fn encode_value(converter: Converter, value: &str) -> String {
     match converter {
         Converter::Path => utf8_percent_encode(value, PATH).to_string(),
         // Rust prints `1.0_f64` as `1`; Werkzeug's float converter needs the dot.
-        Converter::Float if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("{value}.0")
+        Converter::Float(_) if is_integer(value) => format!("{value}.0"),
+        // Werkzeug pads to `fixed_digits` (`int(4)` builds `0042` from 42).
+        Converter::Int(args) if args.fixed_digits > value.len() && is_integer(value) => {
+            let (sign, digits) = match value.strip_prefix('-') {
+                Some(digits) => ("-", digits),
+                None => ("", value),
+            };
+            let width = args.fixed_digits - sign.len();
+            format!("{sign}{digits:0>width$}")
         }
         _ => utf8_percent_encode(value, SEGMENT).to_string(),
     }
+}
+
+/// Whether `value` is an integer's text: digits, after an optional `-`.
+fn is_integer(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -6,16 +6,17 @@
 //! may only be the last segment. A trailing slash is a segment of its own (an empty static
 //! one), so `/about` and `/about/` are different rules.
 //!
-//! `any(a, b, ...)` takes its choices as arguments. Werkzeug also allows text around a
-//! placeholder (`/page-<int:n>`) and arguments to the other converters
-//! (`<int(signed=True):n>`); carafe rejects both for now, with a message saying so, rather
-//! than match them differently.
+//! Converters take Werkzeug's arguments: `any(a, b, ...)` its choices,
+//! `int(min=1, max=10, fixed_digits=4, signed=True)`, `float(min, max, signed)` and
+//! `string(minlength, maxlength, length)`; bad ones are a [`RuleError`] naming the
+//! problem. Werkzeug also allows text around a placeholder (`/page-<int:n>`); carafe
+//! rejects it, with a message saying so, rather than match it differently.
 
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use super::converter::Converter;
+use super::converter::{self, Converter};
 
 /// A parsed rule.
 #[derive(Debug)]
@@ -57,8 +58,13 @@ pub(crate) enum RuleError {
     BadName(String),
     /// A converter that does not exist.
     UnknownConverter(String),
-    /// A converter with arguments, such as `int(signed=True)`.
-    ConverterArguments(String),
+    /// A converter with arguments it does not take, such as `int(signed=yes)`.
+    BadArguments {
+        /// The converter as written, arguments included.
+        converter: String,
+        /// What is wrong with them.
+        reason: String,
+    },
     /// An `any(...)` whose choices are not plain words.
     BadAny(String),
     /// Two placeholders with one name.
@@ -87,10 +93,10 @@ impl fmt::Display for RuleError {
                 "unknown converter `{name}`; the converters are {}",
                 Converter::NAMES
             ),
-            RuleError::ConverterArguments(converter) => write!(
+            RuleError::BadArguments { converter, reason } => write!(
                 f,
-                "converter arguments (`{converter}`) are not supported; write the converter \
-                 name alone"
+                "bad converter arguments in `{converter}`: {reason} (Werkzeug's syntax: \
+                 `int(min=1, max=10)`, `int(4)`, `float(signed=True)`, `string(length=2)`)"
             ),
             RuleError::BadAny(converter) => write!(
                 f,
@@ -196,11 +202,18 @@ fn parse_converter(text: &str) -> Result<Converter, RuleError> {
             .ok_or_else(|| RuleError::UnknownConverter(text.to_owned()));
     };
     let arguments = arguments.strip_suffix(')');
-    match (name, arguments) {
+    let bad = |reason: String| RuleError::BadArguments {
+        converter: text.to_owned(),
+        reason,
+    };
+    match (name.trim(), arguments) {
         ("any", Some(arguments)) => parse_any(arguments)
             .map(Converter::Any)
             .ok_or_else(|| RuleError::BadAny(text.to_owned())),
-        _ => Err(RuleError::ConverterArguments(text.to_owned())),
+        (name, Some(arguments)) => {
+            converter::parse_arguments(name, arguments).map_err(|error| bad(error.0))
+        }
+        (_, None) => Err(bad("the closing `)` is missing".to_owned())),
     }
 }
 
@@ -270,14 +283,14 @@ mod tests {
             ("/about/", vec![text("about"), text("")]),
             (
                 "/items/<int:id>",
-                vec![text("items"), param("id", Converter::Int)],
+                vec![text("items"), param("id", Converter::INT)],
             ),
-            ("/<name>", vec![param("name", Converter::String)]),
+            ("/<name>", vec![param("name", Converter::STRING)]),
             (
                 "/<string:name>/x",
-                vec![param("name", Converter::String), text("x")],
+                vec![param("name", Converter::STRING), text("x")],
             ),
-            ("/<float:x>", vec![param("x", Converter::Float)]),
+            ("/<float:x>", vec![param("x", Converter::FLOAT)]),
             ("/<uuid:u>", vec![param("u", Converter::Uuid)]),
             (
                 "/<any(about, \"help\", a-b):page>",
@@ -288,10 +301,21 @@ mod tests {
                 vec![text("files"), param("p", Converter::Path)],
             ),
             (
+                "/<int(min=1, max=10):n>",
+                vec![param(
+                    "n",
+                    Converter::Int(converter::IntArgs {
+                        min: Some(1),
+                        max: Some(10),
+                        ..converter::IntArgs::default()
+                    }),
+                )],
+            ),
+            (
                 "/<a>/<_b2>",
                 vec![
-                    param("a", Converter::String),
-                    param("_b2", Converter::String),
+                    param("a", Converter::STRING),
+                    param("_b2", Converter::STRING),
                 ],
             ),
         ];
@@ -316,8 +340,13 @@ mod tests {
             ("/<int:a-b>", RuleError::BadName("a-b".into())),
             ("/<any:x>", RuleError::UnknownConverter("any".into())),
             (
-                "/<int(signed=True):x>",
-                RuleError::ConverterArguments("int(signed=True)".into()),
+                "/<int(signed=yes):x>",
+                RuleError::BadArguments {
+                    converter: "int(signed=yes)".into(),
+                    reason: "`yes` is not a value: write an integer, a number, True, False or \
+                             None"
+                        .into(),
+                },
             ),
             ("/<a>/<int:a>", RuleError::DuplicateName("a")),
             ("/<any(a,,b):x>", RuleError::BadAny("any(a,,b)".into())),

@@ -29,6 +29,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use carafe_serve::ConnInfo;
+
 use crate::app::App;
 use crate::config::SameSite;
 use crate::error::HttpError;
@@ -134,6 +136,10 @@ impl Session {
         if let Some(session) = parts.extensions().get::<Session>() {
             return session.clone();
         }
+        if let Some(session) = crate::scope::session() {
+            parts.extensions_mut().insert(session.clone());
+            return session;
+        }
         let settings = CookieSettings::of(parts);
         let cookies = parts.headers().get_all(http::header::COOKIE);
         let cookie = cookie::find_cookie(cookies.iter().map(|v| v.as_bytes()), &settings.name)
@@ -152,6 +158,7 @@ impl Session {
                 "session taken outside a request handled by an App: it will not be saved"
             );
         }
+        crate::scope::keep_session(&session);
         parts.extensions_mut().insert(session.clone());
         session
     }
@@ -396,6 +403,12 @@ impl FromRequestParts for Session {
     async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
         Ok(Session::of(parts))
     }
+
+    /// Sessions sign their cookie: in production the app refuses to start without a
+    /// secret key (see [`App::check`](crate::App::check)).
+    fn needs(needs: &mut crate::Needs) {
+        needs.secret_key("sessions");
+    }
 }
 
 impl CookieSettings {
@@ -436,8 +449,8 @@ impl CookieSettings {
 /// Whether the session cookie of this request gets `Secure`.
 ///
 /// [`Config::session_cookie_secure`](crate::Config::session_cookie_secure) decides when
-/// set. Otherwise the cookie is secure when the request came over TLS: its target was an
-/// `https` URL, or the app trusts a proxy to say so (see
+/// set. Otherwise the cookie is secure when the request came over TLS: its connection
+/// is TLS ([`ConnInfo::tls`]), its target was an `https` URL, or the app trusts a proxy to say so (see
 /// [`App::session_trusts_forwarded_proto`]) and `X-Forwarded-Proto` is `https`.
 ///
 /// ```
@@ -450,6 +463,10 @@ pub fn request_is_secure(parts: &RequestParts) -> bool {
         return secure;
     }
     if parts.uri().scheme() == Some(&http::uri::Scheme::HTTPS) {
+        return true;
+    }
+    let conn = parts.extensions().get::<ConnInfo>().copied();
+    if conn.or_else(ConnInfo::current).is_some_and(|conn| conn.tls) {
         return true;
     }
     let trusted = parts

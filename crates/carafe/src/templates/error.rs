@@ -44,6 +44,13 @@ impl TemplateError {
         }
     }
 
+    /// An error for `name` that could not be rendered at all: `detail` says why.
+    pub(crate) fn outside(name: &str, detail: &str) -> Self {
+        let source =
+            minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, detail.to_owned());
+        TemplateError::new(name, source, crate::scope::debug_backtraces())
+    }
+
     /// The name of the template that was rendered.
     ///
     /// ```

@@ -9,7 +9,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 
 use crate::config::{Config, SameSite};
 use crate::extract::RequestParts;
-use crate::session::{get_flashed_messages, request_is_secure, Session};
+use crate::extract::RequestUrl;
+use crate::session::{get_flashed_messages, Session};
 
 /// Request headers a template may read through `request.headers`; credentials
 /// (`Cookie`, `Authorization`) are left out so a template cannot leak them.
@@ -113,16 +114,17 @@ fn url_for(endpoint: &str, kwargs: Kwargs) -> Result<Value, Error> {
     resolve_url_for(endpoint, &params).map(Value::from)
 }
 
-/// Builds the URL of `endpoint` from the app's URL map. The app's `url_for` (which reads
-/// the request scope for the URL map) plugs in here; until it does, only `static` works
-/// and other endpoints are an error that says so.
-fn resolve_url_for(endpoint: &str, _params: &[(String, String)]) -> Result<String, Error> {
-    Err(Error::new(
-        ErrorKind::InvalidOperation,
-        format!(
-            "url_for({endpoint:?}): this carafe build builds URLs only for 'static' in templates"
-        ),
-    ))
+/// Builds the URL of `endpoint` with the app's `url_for`: blueprint-relative names
+/// (`.index`), extra parameters as the query string and `_anchor`, `_external`,
+/// `_scheme`, `_method`, as in handlers. An endpoint that cannot be built is a template
+/// error naming it.
+fn resolve_url_for(endpoint: &str, params: &[(String, String)]) -> Result<String, Error> {
+    crate::url_for(endpoint, params.to_vec()).map_err(|error| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("url_for({endpoint:?}): {error}"),
+        )
+    })
 }
 
 /// The per-request globals: `request`, `session` and `get_flashed_messages`.
@@ -178,16 +180,13 @@ fn flashed_messages(
 }
 
 /// Flask's `request` in templates: method, path, full_path, url, scheme, host,
-/// query_string, args (first value per key), headers (a safe subset, any case) and
-/// endpoint (none until the app records it).
+/// query_string, args (first value per key), headers (a safe subset, any case),
+/// endpoint and blueprint (none when no named route matched).
 fn request_value(parts: &RequestParts) -> Value {
     let uri = parts.uri();
-    let host = header(parts, "host").unwrap_or_default();
-    let scheme = if request_is_secure(parts) {
-        "https"
-    } else {
-        "http"
-    };
+    let request_url = RequestUrl::from_parts(parts);
+    let host = request_url.host();
+    let scheme = request_url.scheme();
     let query = uri.query().unwrap_or_default();
     let full_path = format!("{}?{query}", uri.path());
     let url = match uri.query() {
@@ -216,7 +215,11 @@ fn request_value(parts: &RequestParts) -> Value {
         ("query_string", Value::from(query)),
         ("args", Value::from_pairs(first)),
         ("headers", Value::from_object(Headers::of(parts))),
-        ("endpoint", Value::from(())),
+        ("endpoint", Value::from(parts.endpoint())),
+        (
+            "blueprint",
+            Value::from(parts.blueprint().map(|blueprint| blueprint.name())),
+        ),
     ])
 }
 

@@ -79,6 +79,7 @@ impl TemplateSettings {
         env.set_loader(search_path_loader(&self.folders));
         env.set_auto_reload(config.templates_auto_reload());
         env.set_auto_escape_callback(autoescape);
+        env.set_formatter(markupsafe_formatter);
         globals::add_app_globals(&mut env, config);
         for configure in &self.configure {
             configure(&mut env);
@@ -105,6 +106,37 @@ fn search_path_loader(
         }
         Ok(None)
     }
+}
+
+/// Prints values as Jinja2 with MarkupSafe does: under HTML autoescaping, `&`, `<`,
+/// `>`, `"` and `'` are escaped, but not `/` (minijinja's default escapes it too, which
+/// turns every URL and path into `&#x2f;` soup). Everything else is minijinja's default.
+fn markupsafe_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &mut minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    let escaping = matches!(state.auto_escape(), AutoEscape::Html);
+    if !escaping || value.is_safe() || value.is_undefined() || value.is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        let (plain, tail) = rest.split_at(at);
+        out.write_str(plain)?;
+        let entity = match tail.as_bytes()[0] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&#34;",
+            _ => "&#39;",
+        };
+        out.write_str(entity)?;
+        rest = &tail[1..];
+    }
+    out.write_str(rest)?;
+    Ok(())
 }
 
 /// Flask's `select_jinja_autoescape`: HTML escaping for markup files and strings.
@@ -219,25 +251,95 @@ impl Templates {
     }
 }
 
-impl FromRequestParts for Templates {
-    async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
-        let Some(settings) = parts.state::<TemplateSettings>() else {
-            tracing::error!(
-                target: "carafe::templates",
-                "a handler takes Templates, but the app has no template folder: \
-                 call app.template_folder(\"templates\") at startup"
-            );
-            return Err(HttpError::from(http::StatusCode::INTERNAL_SERVER_ERROR));
-        };
+impl Templates {
+    /// The templates of the request behind `parts`, or `None` when the app has no
+    /// template folder.
+    fn of(parts: &mut RequestParts) -> Option<Templates> {
+        let settings = parts.state::<TemplateSettings>()?;
         let env = settings.environment(parts.config());
         let debug = parts.config().debug;
         let session = Session::of(parts);
-        Ok(Templates {
+        Some(Templates {
             env,
             request_globals: globals::request_globals(parts, session),
             debug,
         })
     }
+}
+
+impl FromRequestParts for Templates {
+    async fn from_request_parts(parts: &mut RequestParts) -> Result<Self, HttpError> {
+        match Templates::of(parts) {
+            Some(templates) => Ok(templates),
+            None => {
+                tracing::error!(target: "carafe::templates", "{NO_FOLDER}");
+                Err(HttpError::from(http::StatusCode::INTERNAL_SERVER_ERROR))
+            }
+        }
+    }
+}
+
+/// Why templates cannot render: the app has no template folder.
+const NO_FOLDER: &str = "templates were used, but the app has no template folder: call \
+                         app.template_folder(\"templates\") at startup";
+
+/// Renders the template `name` with `context` for the current request (Flask's
+/// `render_template`): the same as taking the [`Templates`] extractor and calling
+/// [`Templates::render`], from anywhere in a handler's call tree.
+///
+/// The template sees the same `request`, `session`, `config`, `url_for` and
+/// `get_flashed_messages` as with the extractor (and the same session: a change the
+/// handler made shows). Outside a request handled by an [`App`] with a template folder,
+/// it is an error that says so.
+///
+/// ```
+/// use carafe::templates::{context, render_template, TemplateError};
+/// use carafe::{get, App, Html};
+///
+/// async fn index() -> Result<Html<String>, TemplateError> {
+///     render_template("index.html", context! { title => "Home" })
+/// }
+///
+/// let mut app = App::new();
+/// app.template_folder("templates").route("/", get(index));
+/// ```
+pub fn render_template(name: &str, context: impl Serialize) -> Result<Html<String>, TemplateError> {
+    current_templates(name)?.render(name, context)
+}
+
+/// Renders `source` as a template with `context` for the current request (Flask's
+/// `render_template_string`); see [`render_template`].
+///
+/// ```
+/// use carafe::templates::{context, render_template_string, TemplateError};
+/// use carafe::Html;
+///
+/// async fn hello() -> Result<Html<String>, TemplateError> {
+///     render_template_string("<p>{{ request.path }}: {{ who }}</p>", context! { who => "you" })
+/// }
+/// # let _ = carafe::get(hello);
+/// ```
+pub fn render_template_string(
+    source: &str,
+    context: impl Serialize,
+) -> Result<Html<String>, TemplateError> {
+    current_templates(STRING_TEMPLATE_NAME)?.render_string(source, context)
+}
+
+/// The templates of the current request, or an error for the template `name` saying
+/// why there are none.
+fn current_templates(name: &str) -> Result<Templates, TemplateError> {
+    let Some(mut parts) = crate::scope::request_parts() else {
+        let detail = match crate::scope::with_app(|app, _| app.templated) {
+            Some(true) | None => {
+                "render_template was called outside a request handled by an App: call it \
+                 from a handler's task, or take the Templates extractor"
+            }
+            Some(false) => NO_FOLDER,
+        };
+        return Err(TemplateError::outside(name, detail));
+    };
+    Templates::of(&mut parts).ok_or_else(|| TemplateError::outside(name, NO_FOLDER))
 }
 
 impl App {
@@ -307,6 +409,7 @@ impl App {
             .cloned()
             .unwrap_or_default();
         change(&mut settings);
+        self.mark_templated();
         self.state(settings)
     }
 }

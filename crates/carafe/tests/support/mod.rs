@@ -1,7 +1,9 @@
 //! Shared helpers for the integration tests: an [`App`] served by a real
-//! `carafe_serve::TcpServer` on 127.0.0.1:0, and a raw HTTP/1.1 client that writes bytes
-//! to a socket and parses what comes back.
+//! `carafe_serve::TcpServer` on 127.0.0.1:0 (plain or TLS), a raw HTTP/1.1 client that
+//! writes bytes to a socket and parses what comes back, and curl as a client ([`curl`]).
 #![allow(dead_code, unreachable_pub)]
+
+pub mod curl;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,13 +25,19 @@ impl Drop for TestServer {
     }
 }
 
-/// Serves `app` on an ephemeral loopback port.
-pub async fn start_server(app: App) -> TestServer {
+/// A server bound and listening on an ephemeral loopback port, without access log.
+fn listening_server() -> TcpServer {
     let mut config = Config::default();
     config.access_log = false;
     let mut server =
         TcpServer::bind("127.0.0.1:0".parse().expect("literal address"), config).expect("bind");
     server.activate().expect("listen");
+    server
+}
+
+/// Serves `app` on an ephemeral loopback port.
+pub async fn start_server(app: App) -> TestServer {
+    let server = listening_server();
     let addr = server.local_addr();
     let handle = server.shutdown_handle();
     tokio::spawn(server.serve_forever(app));
@@ -155,4 +163,35 @@ fn decode_chunked(mut rest: &[u8]) -> Vec<u8> {
         body.extend_from_slice(&rest[..size]);
         rest = &rest[size + 2..];
     }
+}
+
+/// An app served over TLS with an adhoc certificate; stopped when dropped.
+pub struct TlsTestServer {
+    pub addr: SocketAddr,
+    /// The adhoc certificate's PEM file, for `curl --cacert`.
+    pub cert: std::path::PathBuf,
+    handle: ShutdownHandle,
+}
+
+impl Drop for TlsTestServer {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}
+
+/// Serves `app` over HTTPS (adhoc certificate) on an ephemeral loopback port.
+pub async fn start_tls_server(app: App) -> TlsTestServer {
+    let mut server = listening_server();
+    server
+        .tls(&carafe_serve::TlsConfig::adhoc())
+        .expect("an adhoc certificate");
+    let info = TlsTestServer {
+        addr: server.local_addr(),
+        cert: server
+            .adhoc_cert_path()
+            .expect("the adhoc certificate's file"),
+        handle: server.shutdown_handle(),
+    };
+    tokio::spawn(server.serve_forever(app));
+    info
 }

@@ -395,9 +395,10 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, PathError> {
         match self.converter {
-            Converter::Int => visitor.visit_u64(self.parse("an unsigned integer")?),
-            Converter::Float => visitor.visit_f64(self.parse("a number")?),
-            Converter::String | Converter::Path | Converter::Uuid | Converter::Any(_) => {
+            Converter::Int(args) if args.signed => visitor.visit_i64(self.parse("an integer")?),
+            Converter::Int(_) => visitor.visit_u64(self.parse("an unsigned integer")?),
+            Converter::Float(_) => visitor.visit_f64(self.parse("a number")?),
+            Converter::String(_) | Converter::Path | Converter::Uuid | Converter::Any(_) => {
                 self.visit_text(visitor)
             }
         }

@@ -1,16 +1,21 @@
-//! curl as the client of the response tests (`responses.rs`, `files.rs`,
-//! `compression.rs`): each call runs the real `curl` binary against the test server and
-//! returns the status, the headers of the last response and the body, read back from a
-//! file so that binary bodies survive.
-#![allow(dead_code, unreachable_pub)]
+//! curl as a test client: each call runs the real `curl` binary against a test server
+//! and returns the status, the headers of the last response (after an interim `100
+//! Continue` or redirects) and the body, read back from a file so that binary bodies
+//! survive.
+//!
+//! [`curl`] takes curl's arguments with the URL among them; [`curl_at`] builds the URL
+//! from an address and a path and runs in a scratch folder, for arguments that name files
+//! there (a cookie jar, `-F file=@name`).
 
-use std::path::PathBuf;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A response as curl received it.
 #[derive(Debug)]
 pub struct CurlReply {
     pub status: u16,
+    /// The last response's header lines, names as sent.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
@@ -18,10 +23,16 @@ pub struct CurlReply {
 impl CurlReply {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_all(name).into_iter().next()
+    }
+
+    /// Every value of header `name` (case-insensitive), in order.
+    pub fn header_all(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
+            .collect()
     }
 
     /// The body as text.
@@ -39,11 +50,28 @@ pub fn scratch_path(what: &str) -> PathBuf {
 
 /// Runs `curl -s -S -D - -o BODY args...` and parses what it printed.
 pub async fn curl(args: &[&str]) -> CurlReply {
+    run(args, None).await
+}
+
+/// Runs `curl -s -S args... http://addr<path>` in the folder `scratch`.
+pub async fn curl_at(addr: SocketAddr, path: &str, args: &[&str], scratch: &Path) -> CurlReply {
+    let url = format!("http://{addr}{path}");
+    let mut all = args.to_vec();
+    all.push(&url);
+    run(&all, Some(scratch)).await
+}
+
+async fn run(args: &[&str], folder: Option<&Path>) -> CurlReply {
     let body_path = scratch_path("curl-body");
-    let output = tokio::process::Command::new("curl")
+    let mut command = tokio::process::Command::new("curl");
+    command
         .args(["-s", "-S", "--max-time", "20", "-D", "-", "-o"])
         .arg(&body_path)
-        .args(args)
+        .args(args);
+    if let Some(folder) = folder {
+        command.current_dir(folder);
+    }
+    let output = command
         .output()
         .await
         .expect("curl is installed (apt-get install curl)");
