@@ -50,13 +50,14 @@ function same(actual, expected, what) {
   check(a === e, `${what}: expected ${e}, got ${a}`);
 }
 
-// Buffers and ArrayBuffers compare by content.
+// Buffers and ArrayBuffers compare by content, objects whatever their key order.
 function normalize(value) {
   if (value instanceof ArrayBuffer) return { $bytes: Buffer.from(value).toString("hex") };
   if (Buffer.isBuffer(value)) return { $bytes: value.toString("hex") };
   if (Array.isArray(value)) return value.map(normalize);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, normalize(v)]));
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return Object.fromEntries(entries.map(([k, v]) => [k, normalize(v)]));
   }
   return value;
 }
@@ -146,7 +147,7 @@ function close(...sockets) {
 }
 
 const scenarios = {
-  // auth reaches the server; a client disconnect and a server disconnect, with reasons.
+  // auth reaches the server; a server disconnect reaches the client with its reason.
   async "connect-auth"() {
     const auth = { token: "t1", user: "ana", n: 7 };
     const a = await connected(open("/", { auth }));
@@ -155,12 +156,25 @@ const scenarios = {
     same(hello.auth, auth, "the server got the auth payload");
     same(hello.recovered, false, "a first connection is not recovered");
     await upgraded(a);
+    const dropped = new Promise((resolve) => a.once("disconnect", resolve));
+    a.emit("disconnect-me");
+    const reason = await withTimeout(dropped, "server disconnect");
+    observe("server-disconnect", { reason });
+    same(reason, "io server disconnect", "the client's reason for a server disconnect");
+    close(a);
+  },
+
+  // socket.disconnect() (which also closes the connection, its last socket): the server
+  // gets DISCONNECT before the transport closes and reports "client namespace disconnect".
+  async "client-disconnect"() {
+    const a = await connected(open("/", { auth: { user: "leaver" } }));
+    await welcome(a);
+    await upgraded(a);
     const id = a.id;
     const gone = new Promise((resolve) => a.once("disconnect", resolve));
     a.disconnect();
-    observe("client-disconnect", { reason: await gone });
-
-    const b = await connected(open("/", { auth: { user: "bo" } }));
+    observe("client-disconnect", { id, reason: await gone });
+    const b = await connected(open("/", { auth: { user: "witness" } }));
     await welcome(b);
     let seen = await serverReport(b, id);
     for (let i = 0; i < 20 && seen.disconnects.length === 0; i++) {
@@ -168,12 +182,7 @@ const scenarios = {
       seen = await serverReport(b, id);
     }
     same(seen.disconnects, ["client namespace disconnect"], "the server's disconnect reason");
-    const dropped = new Promise((resolve) => b.once("disconnect", resolve));
-    b.emit("disconnect-me");
-    const reason = await withTimeout(dropped, "server disconnect");
-    observe("server-disconnect", { reason });
-    same(reason, "io server disconnect", "the client's reason for a server disconnect");
-    close(a, b);
+    close(b);
   },
 
   // Acks both ways: the client's events acked by the server, the server's acked by the client.
@@ -194,6 +203,19 @@ const scenarios = {
     same(await request(a, "ask", { n: 21 }), { answer: 42 }, "the client's ack reached the server");
     await upgraded(a);
     for (let i = 0; i < 20; i++) same(await request(a, "echo", i), i, "acks in a row");
+    close(a);
+  },
+
+  // Events sent in a row are handled in order: the server's answers come back in order.
+  async order() {
+    const a = await connected(open("/"));
+    await welcome(a);
+    await upgraded(a);
+    for (let n = 0; n < 30; n++) a.emit("emit-back", n);
+    const got = [];
+    for (let n = 0; n < 30; n++) got.push((await a.next("echo-back"))[0]);
+    observe("order", { got });
+    same(got, [...Array(30).keys()], "echo-back order");
     close(a);
   },
 
