@@ -270,8 +270,8 @@ const scenarios = {
     close(main);
   },
 
-  // Middleware refuses a bad token with {message, data}; the connection's other
-  // namespaces are unaffected; the right token gets in.
+  // Middleware refuses a bad token with {message, data}; an unknown namespace is refused;
+  // the connection's other namespaces are unaffected; the right token gets in.
   async "auth-refused"() {
     const main = await connected(open("/"));
     await welcome(main);
@@ -289,6 +289,16 @@ const scenarios = {
     same(error.data, { reason: "bad token" }, "the refusal's data");
     check(!secret.connected, "the refused socket is not connected");
     same(await request(main, "echo", "fine"), "fine", "/ after a refusal on /private");
+    const nowhere = open("/nowhere", {}, main.io);
+    const unknown = await withTimeout(
+      new Promise((resolve, reject) => {
+        nowhere.once("connect_error", resolve);
+        nowhere.once("connect", () => reject(new Error("a namespace nobody declared connected")));
+      }),
+      "connect_error for an unknown namespace",
+    );
+    observe("unknown-namespace", { message: unknown.message });
+    same(unknown.message, "Invalid namespace", "the refusal of an unknown namespace");
     const seen = await serverReport(main, `refused:${user}`);
     same(seen.refused, ["/private"], "the middleware refused once");
     // As the client docs advise: fix the auth and connect again.
