@@ -7,13 +7,15 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+use crate::adapter::{RestoredSession, Session};
 use crate::connection::Connection;
 use crate::error::DisconnectReason;
 use crate::io::SocketIo;
+use crate::namespace::NsInner;
 use crate::packet::{
     encode_connect, encode_connect_error, Decoder, Packet, PacketData, ParseError,
 };
-use crate::socket::Socket;
+use crate::socket::{Origin, Socket};
 
 /// The Socket.IO side of one Engine.IO session: feed it the session's messages.
 #[derive(Debug, Clone)]
@@ -99,38 +101,90 @@ impl Client {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The connected socket of this client in `namespace`; one the server disconnected
+    /// is forgotten here, so the client may connect to that namespace again.
     fn socket(&self, namespace: &str) -> Option<Socket> {
-        self.lock_sockets().get(namespace).cloned()
+        let mut sockets = self.lock_sockets();
+        match sockets.get(namespace) {
+            Some(socket) if socket.connected() => Some(socket.clone()),
+            Some(_) => {
+                sockets.remove(namespace);
+                None
+            }
+            None => None,
+        }
     }
 
     async fn connect(&self, io: &SocketIo, namespace: &str, auth: Option<Bytes>) {
-        let Some(ns) = io.get_namespace(namespace) else {
+        let Some(connecting) = io.connecting(namespace) else {
             let _ = self
                 .0
                 .conn
                 .send(&encode_connect_error(namespace, "Invalid namespace", None));
             return;
         };
+        let ns = connecting.0.clone();
         if self.socket(namespace).is_some() {
             return; // Already connected; the reference server ignores a second CONNECT.
         }
         let auth = auth
             .and_then(|raw| serde_json::from_slice(&raw).ok())
             .unwrap_or(serde_json::Value::Null);
-        let socket = Socket::new(crate::sid::generate(), ns.0.clone(), self.0.conn.clone());
-        if let Err(refusal) = ns.0.admit(&socket, &auth).await {
-            let data = refusal.data.as_ref();
-            let _ = self
-                .0
-                .conn
-                .send(&encode_connect_error(namespace, &refusal.message, data));
-            return;
+        let restored = restore(&ns, &auth).await;
+        let (origin, rooms, missed) = match restored {
+            Some(restored) => {
+                let session = restored.session;
+                let origin = Origin {
+                    id: Some(session.sid),
+                    pid: Some(session.pid),
+                    data: Some(session.data),
+                    recovered: true,
+                };
+                (origin, session.rooms, restored.missed)
+            }
+            None => {
+                let pid = ns.config.recovery.map(|_| crate::recovery::generate_pid());
+                let origin = Origin {
+                    pid,
+                    ..Origin::default()
+                };
+                (origin, Vec::new(), Vec::new())
+            }
+        };
+        let socket = Socket::new(origin, ns.clone(), self.0.conn.clone());
+        let skip = socket.recovered() && ns.config.recovery.is_some_and(|r| r.skip_middlewares);
+        if !skip {
+            if let Err(refusal) = ns.admit(&socket, &auth).await {
+                let data = refusal.data.as_ref();
+                let _ = self
+                    .0
+                    .conn
+                    .send(&encode_connect_error(namespace, &refusal.message, data));
+                if let (true, Some(pid)) = (socket.recovered(), socket.0.pid.clone()) {
+                    // Refused this time; the session may still be recovered later.
+                    ns.adapter().persist_session(Session {
+                        sid: socket.0.id.clone(),
+                        pid,
+                        rooms,
+                        data: socket.data_value(),
+                    });
+                }
+                return;
+            }
         }
         self.lock_sockets()
             .insert(namespace.to_owned(), socket.clone());
-        let sid = serde_json::json!({ "sid": socket.id() });
-        let _ = self.0.conn.send(&encode_connect(namespace, Some(&sid)));
-        ns.0.insert(&socket, auth);
+        let answer = match &socket.0.pid {
+            Some(pid) => serde_json::json!({ "sid": socket.id(), "pid": &**pid }),
+            None => serde_json::json!({ "sid": socket.id() }),
+        };
+        let _ = self.0.conn.send(&encode_connect(namespace, Some(&answer)));
+        for packet in &missed {
+            let _ = self.0.conn.send(packet);
+        }
+        ns.insert(&socket, &rooms);
+        ns.connected(&socket, auth);
+        drop(connecting);
     }
 
     fn handle(&self, packet: Packet) {
@@ -159,6 +213,21 @@ async fn run(io: SocketIo, client: Client, mut rx: mpsc::UnboundedReceiver<Packe
         match packet.data {
             PacketData::Connect(auth) => client.connect(&io, &packet.namespace, auth).await,
             _ => client.handle(packet),
+        }
+    }
+}
+
+/// The session a CONNECT's `auth` asks to recover (`{pid, offset}`), if recovery is on and
+/// the adapter still has it.
+async fn restore(ns: &NsInner, auth: &serde_json::Value) -> Option<RestoredSession> {
+    ns.config.recovery?;
+    let pid = auth.get("pid")?.as_str()?;
+    let offset = auth.get("offset")?.as_str()?;
+    match ns.adapter().restore_session(pid, offset).await {
+        Ok(restored) => restored,
+        Err(err) => {
+            tracing::warn!("connection state recovery failed in {}: {err}", ns.name);
+            None
         }
     }
 }

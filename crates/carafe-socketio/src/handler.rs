@@ -1,5 +1,6 @@
 //! Type-erased handlers: what `Namespace::on`, `on_connect`, `use_middleware` and
-//! `on_disconnect` store.
+//! `on_disconnect` store, and [`EventHandler`], the trait that lets an event handler take
+//! any number of [`FromEvent`](crate::extract::FromEvent) arguments.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -7,12 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::error::{ConnectError, DisconnectReason};
+use crate::extract::{EventParts, FromEvent};
 use crate::socket::{Event, Socket};
 
 /// A boxed handler future.
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
-pub(crate) type EventHandler = Arc<dyn Fn(Socket, Event) -> BoxFuture<()> + Send + Sync>;
+pub(crate) type ErasedEventHandler = Arc<dyn Fn(Socket, Event) -> BoxFuture<()> + Send + Sync>;
 pub(crate) type ConnectHandler =
     Arc<dyn Fn(Socket, serde_json::Value) -> BoxFuture<()> + Send + Sync>;
 pub(crate) type Middleware =
@@ -42,15 +44,77 @@ impl<E: Display + Send + 'static> HandlerOutput for Result<(), E> {
     }
 }
 
-pub(crate) fn event_handler<F, Fut>(name: String, handler: F) -> EventHandler
+/// An event handler: an async function (or closure) whose arguments are all
+/// [`FromEvent`] (up to eight), returning a [`HandlerOutput`]. `T` is the tuple of its
+/// argument types; it only tells the implementations apart.
+///
+/// Arguments are extracted left to right. When one cannot be (a payload that does not
+/// deserialize), the handler is not called: the failure is logged and, if the client asked
+/// for an ack, the ack answers `{"error": ..., "field": ...}` naming the failing field.
+///
+/// ```
+/// use carafe_socketio::{AckSender, Event, Socket, SocketIo};
+/// use carafe_socketio::extract::Data;
+///
+/// let sio = SocketIo::builder().build();
+/// let ns = sio.namespace("/");
+/// ns.on("ping", || async {});
+/// ns.on("echo", |Data(text): Data<String>, ack: AckSender| async move { ack.send(&text) });
+/// ns.on("raw", |socket: Socket, event: Event| async move { let _ = (socket, event); });
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a Socket.IO event handler",
+    label = "not an event handler",
+    note = "an event handler is an async closure or fn whose arguments all implement `FromEvent` (`Socket`, `Event`, `Data<T>`, `AckSender`, `Option<AckSender>`), at most eight, returning `()` or `Result<(), E: Display>`"
+)]
+pub trait EventHandler<T>: Send + Sync + 'static {
+    /// Extracts the arguments and returns the handler's future (already finished, with
+    /// the failure answered, when extraction failed).
+    fn call(&self, socket: Socket, event: Event) -> BoxFuture<()>;
+}
+
+macro_rules! impl_event_handler {
+    ($($ty:ident),*) => {
+        #[allow(non_snake_case, unused_variables, unused_mut)]
+        impl<F, Fut, $($ty,)*> EventHandler<($($ty,)*)> for F
+        where
+            F: Fn($($ty),*) -> Fut + Send + Sync + 'static,
+            Fut: Future + Send + 'static,
+            Fut::Output: HandlerOutput,
+            $($ty: FromEvent,)*
+        {
+            fn call(&self, socket: Socket, event: Event) -> BoxFuture<()> {
+                let mut parts = EventParts::new(socket, event);
+                $(
+                    let $ty = match $ty::from_event(&mut parts) {
+                        Ok(value) => value,
+                        Err(err) => {
+                            parts.reject(&err);
+                            return Box::pin(std::future::ready(()));
+                        }
+                    };
+                )*
+                let name = parts.into_name();
+                let future = self($($ty),*);
+                Box::pin(async move { future.await.finish(&name) })
+            }
+        }
+    };
+}
+
+impl_event_handler!();
+impl_event_handler!(T1);
+impl_event_handler!(T1, T2);
+impl_event_handler!(T1, T2, T3);
+impl_event_handler!(T1, T2, T3, T4);
+impl_event_handler!(T1, T2, T3, T4, T5);
+impl_event_handler!(T1, T2, T3, T4, T5, T6);
+impl_event_handler!(T1, T2, T3, T4, T5, T6, T7);
+impl_event_handler!(T1, T2, T3, T4, T5, T6, T7, T8);
+
+pub(crate) fn erase_event_handler<H, T>(handler: H) -> ErasedEventHandler
 where
-    F: Fn(Socket, Event) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: HandlerOutput,
+    H: EventHandler<T>,
 {
-    Arc::new(move |socket, event| {
-        let future = handler(socket, event);
-        let name = name.clone();
-        Box::pin(async move { future.await.finish(&name) })
-    })
+    Arc::new(move |socket, event| handler.call(socket, event))
 }

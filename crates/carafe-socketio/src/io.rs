@@ -10,6 +10,7 @@ use crate::connection::Connection;
 use crate::namespace::{Namespace, NsInner};
 use crate::operator::BroadcastOperator;
 use crate::packet::DEFAULT_MAX_ATTACHMENTS;
+use crate::recovery::ConnectionStateRecovery;
 
 /// Server settings, fixed at [`Builder::build`].
 #[derive(Debug, Clone)]
@@ -18,6 +19,10 @@ pub(crate) struct Config {
     pub(crate) ack_timeout: Duration,
     /// The most attachments one binary packet may have.
     pub(crate) max_attachments: usize,
+    /// Connection state recovery, when on.
+    pub(crate) recovery: Option<ConnectionStateRecovery>,
+    /// Whether a dynamic child namespace is removed when its last socket leaves.
+    pub(crate) cleanup_empty_child_namespaces: bool,
 }
 
 /// Builds a [`SocketIo`].
@@ -28,7 +33,7 @@ pub(crate) struct Config {
 /// ```
 pub struct Builder {
     config: Config,
-    adapter: Box<dyn AdapterFactory>,
+    adapter: Option<Box<dyn AdapterFactory>>,
 }
 
 impl std::fmt::Debug for Builder {
@@ -52,18 +57,52 @@ impl Builder {
         self
     }
 
-    /// The adapter every namespace gets (default: [`MemoryAdapter`]).
+    /// The adapter every namespace gets (default: [`MemoryAdapter`], keeping sessions and
+    /// packets when connection state recovery is on).
     pub fn adapter(mut self, factory: impl AdapterFactory) -> Self {
-        self.adapter = Box::new(factory);
+        self.adapter = Some(Box::new(factory));
+        self
+    }
+
+    /// Turns on connection state recovery (Socket.IO 4.6's `connectionStateRecovery`): a
+    /// client that lost its connection and comes back within the window gets its socket
+    /// id, rooms and data back, and the packets it missed. A custom adapter must implement
+    /// the recovery methods of [`Adapter`](crate::adapter::Adapter) for it to work.
+    ///
+    /// ```
+    /// use carafe_socketio::{ConnectionStateRecovery, SocketIo};
+    /// let sio = SocketIo::builder().connection_state_recovery(ConnectionStateRecovery::default()).build();
+    /// ```
+    pub fn connection_state_recovery(mut self, recovery: ConnectionStateRecovery) -> Self {
+        self.config.recovery = Some(recovery);
+        self
+    }
+
+    /// Removes a dynamic child namespace when its last socket leaves (Node's
+    /// `cleanupEmptyChildNamespaces`; default off).
+    ///
+    /// ```
+    /// let sio = carafe_socketio::SocketIo::builder().cleanup_empty_child_namespaces(true).build();
+    /// ```
+    pub fn cleanup_empty_child_namespaces(mut self, cleanup: bool) -> Self {
+        self.config.cleanup_empty_child_namespaces = cleanup;
         self
     }
 
     /// The server, with the main namespace `/`.
     pub fn build(self) -> SocketIo {
+        let adapter = match (self.adapter, self.config.recovery) {
+            (Some(adapter), _) => adapter,
+            (None, Some(recovery)) => Box::new(MemoryAdapter::recovering_factory(
+                recovery.max_disconnection_duration,
+            )),
+            (None, None) => Box::new(MemoryAdapter::factory),
+        };
         let io = SocketIo(Arc::new(IoInner {
             config: Arc::new(self.config),
-            adapter: self.adapter,
+            adapter,
             namespaces: RwLock::default(),
+            parents: RwLock::default(),
         }));
         io.namespace("/");
         io
@@ -77,12 +116,14 @@ impl Builder {
 /// assert!(sio.get_namespace("/").is_some());
 /// ```
 #[derive(Clone, Debug)]
-pub struct SocketIo(Arc<IoInner>);
+pub struct SocketIo(pub(crate) Arc<IoInner>);
 
-struct IoInner {
-    config: Arc<Config>,
-    adapter: Box<dyn AdapterFactory>,
-    namespaces: RwLock<HashMap<String, Namespace>>,
+pub(crate) struct IoInner {
+    pub(crate) config: Arc<Config>,
+    pub(crate) adapter: Box<dyn AdapterFactory>,
+    pub(crate) namespaces: RwLock<HashMap<String, Namespace>>,
+    /// Dynamic parent namespaces, tried in registration order.
+    pub(crate) parents: RwLock<Vec<crate::dynamic::Parent>>,
 }
 
 impl std::fmt::Debug for IoInner {
@@ -100,12 +141,15 @@ impl SocketIo {
             config: Config {
                 ack_timeout: Duration::from_secs(5),
                 max_attachments: DEFAULT_MAX_ATTACHMENTS,
+                recovery: None,
+                cleanup_empty_child_namespaces: false,
             },
-            adapter: Box::new(MemoryAdapter::factory),
+            adapter: None,
         }
     }
 
-    /// The namespace `name` (a leading `/` is added if missing), created on first use.
+    /// The namespace `name` (a leading `/` is added if missing), created on first use: as
+    /// a child of the first dynamic namespace whose matcher accepts the name, if any.
     pub fn namespace(&self, name: &str) -> Namespace {
         let name = normalize(name);
         if let Some(ns) = self.get_namespace(&name) {
@@ -116,12 +160,19 @@ impl SocketIo {
             .namespaces
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        namespaces
-            .entry(name.clone())
-            .or_insert_with(|| {
-                Namespace(NsInner::new(name, self.0.config.clone(), &*self.0.adapter))
-            })
-            .clone()
+        if let Some(ns) = namespaces.get(&name) {
+            return ns.clone();
+        }
+        let ns = match crate::dynamic::child_for(self, &name) {
+            Some(child) => child,
+            None => Namespace(NsInner::new(
+                name.clone(),
+                self.0.config.clone(),
+                &*self.0.adapter,
+            )),
+        };
+        namespaces.insert(name, ns.clone());
+        ns
     }
 
     /// The namespace `name`, if it exists.

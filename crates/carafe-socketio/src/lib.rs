@@ -10,7 +10,10 @@
 //! | [`packet`] | `socket.io-parser` | sans-IO packet codec: types, decoder with binary attachments, encoders |
 //! | [`adapter`] | `socket.io-adapter` | the [`Adapter`](adapter::Adapter) trait (rooms, broadcast, cluster requests) and the in-memory adapter |
 //! | `io`, `namespace`, `socket`, `operator` | `socketio.Server`, namespaces | [`SocketIo`], [`Namespace`], [`Socket`], [`BroadcastOperator`] |
-//! | `client` | `socket.io` `Client` | one Engine.IO session: decoding, routing packets to namespaces in order |
+//! | `client` | `socket.io` `Client` | one Engine.IO session: decoding, routing packets to namespaces in order, restoring recovered sessions |
+//! | [`extract`] | — | typed handler arguments: [`Socket`], [`Data<T>`](extract::Data), [`AckSender`], [`Event`] |
+//! | `dynamic` | `ParentNamespace` | [`SocketIo::dynamic_namespace`], [`NamespacePattern`] |
+//! | `recovery` | `connectionStateRecovery` | [`ConnectionStateRecovery`]; the store is [`SessionStore`](adapter::SessionStore) behind the adapter |
 //! | [`testing`] | `socketio.test_client` | [`TestClient`](testing::TestClient) |
 //!
 //! ```
@@ -29,6 +32,22 @@
 //! assert_eq!(answer.deserialize::<String>().unwrap(), "accepted");
 //! # }
 //! ```
+//!
+//! ## Features
+//!
+//! - **Typed handlers**: `ns.on("bid", |socket: Socket, Data(bid): Data<Bid>, ack: AckSender| ...)`;
+//!   a payload that does not deserialize is answered through the ack with
+//!   `{"error", "field"}` and the handler is not called (see [`extract`]).
+//! - **Acks**: an ack is sent at most once ([`AckSender::send`] consumes it; dropping it
+//!   sends nothing). socket.io-client's `retries` mode (an ack id on every emit, the event
+//!   sent again after `ackTimeout`) gets one dispatch and at most one answer per packet,
+//!   as with Node's server.
+//! - **Dynamic namespaces**: [`SocketIo::dynamic_namespace`] with a closure or a pattern
+//!   (`"/room-*"`); children share the parent's handlers; the parent broadcasts to all;
+//!   [`Builder::cleanup_empty_child_namespaces`] removes empty children.
+//! - **Connection state recovery**: [`Builder::connection_state_recovery`]; the CONNECT
+//!   answer carries `{sid, pid}`, kept packets get an offset as last argument, and a
+//!   client back within the window gets its id, rooms, data and missed packets.
 //!
 //! ## Adapters and the Redis adapter
 //!
@@ -52,20 +71,25 @@
 pub mod adapter;
 mod client;
 pub mod connection;
+mod dynamic;
 mod error;
+pub mod extract;
 mod handler;
 mod io;
 mod namespace;
 mod operator;
 pub mod packet;
+mod recovery;
 mod sid;
 mod socket;
 pub mod testing;
 
 pub use client::Client;
+pub use dynamic::{NamespaceMatcher, NamespacePattern};
 pub use error::{ConnectError, DisconnectReason, Error};
-pub use handler::HandlerOutput;
+pub use handler::{EventHandler, HandlerOutput};
 pub use io::{Builder, SocketIo};
 pub use namespace::Namespace;
 pub use operator::{BroadcastAcks, BroadcastOperator};
+pub use recovery::ConnectionStateRecovery;
 pub use socket::{AckSender, Event, Socket};

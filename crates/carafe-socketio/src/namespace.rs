@@ -3,21 +3,28 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 
 use tokio::sync::mpsc;
 
-use crate::adapter::{Adapter, AdapterFactory, LocalSockets, SocketId};
+use crate::adapter::{
+    Adapter, AdapterFactory, BroadcastOptions, LocalSockets, Room, Session, SocketId,
+};
 use crate::error::{ConnectError, DisconnectReason};
 use crate::handler::{
-    event_handler, ConnectHandler, DisconnectHandler, EventHandler, HandlerOutput, Middleware,
+    erase_event_handler, ConnectHandler, DisconnectHandler, ErasedEventHandler, EventHandler,
+    HandlerOutput, Middleware,
 };
 use crate::io::Config;
+use crate::operator::BroadcastOperator;
 use crate::packet::{Args, Encoded};
 use crate::socket::{Event, Socket};
 
-/// A namespace's handlers, to register with [`SocketIo::namespace`](crate::SocketIo::namespace).
+/// A namespace's handlers, to register with [`SocketIo::namespace`](crate::SocketIo::namespace),
+/// or a dynamic parent namespace from
+/// [`SocketIo::dynamic_namespace`](crate::SocketIo::dynamic_namespace) whose handlers every
+/// child shares.
 ///
 /// ```
 /// use carafe_socketio::{Event, Socket, SocketIo};
@@ -32,20 +39,35 @@ use crate::socket::{Event, Socket};
 #[derive(Clone, Debug)]
 pub struct Namespace(pub(crate) Arc<NsInner>);
 
-pub(crate) struct NsInner {
-    pub(crate) name: String,
-    pub(crate) config: Arc<Config>,
-    handlers: RwLock<HashMap<String, EventHandler>>,
-    any: RwLock<Option<EventHandler>>,
+/// What a namespace does with its sockets: shared by a dynamic parent and its children.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    events: RwLock<HashMap<String, ErasedEventHandler>>,
+    any: RwLock<Option<ErasedEventHandler>>,
     connect: RwLock<Vec<ConnectHandler>>,
     middleware: RwLock<Vec<Middleware>>,
     disconnect: RwLock<Vec<DisconnectHandler>>,
+}
+
+/// Called when a dynamic child namespace may have become empty.
+pub(crate) type OnEmpty = Box<dyn Fn(&NsInner) + Send + Sync>;
+
+pub(crate) struct NsInner {
+    pub(crate) name: String,
+    pub(crate) config: Arc<Config>,
+    handlers: Arc<Handlers>,
     sockets: RwLock<HashMap<SocketId, Socket>>,
     adapter: OnceLock<Arc<dyn Adapter>>,
     /// One ack id counter for socket emits and broadcasts alike, so they never collide.
     next_ack: AtomicU64,
     /// Broadcasts waiting for acks, by ack id.
     broadcast_acks: Mutex<HashMap<u64, mpsc::UnboundedSender<(SocketId, Args)>>>,
+    /// For a dynamic parent: its children by name (`None` for any other namespace).
+    pub(crate) children: Option<RwLock<HashMap<String, Arc<NsInner>>>>,
+    /// CONNECTs in progress here: a child with any is never cleaned up.
+    pub(crate) connecting: AtomicUsize,
+    /// For a child when empty children are cleaned up: removes it if it is empty.
+    on_empty: Option<OnEmpty>,
 }
 
 impl std::fmt::Debug for NsInner {
@@ -82,10 +104,12 @@ impl LocalSockets for Local {
         let Some(ns) = self.0.upgrade() else { return };
         let socket = read(&ns.sockets).get(id).cloned();
         if let Some(socket) = socket {
+            // Leave first, so the reason is the server's disconnect, not the closed
+            // transport (which would keep a session for recovery).
+            socket.disconnect();
             if close {
                 socket.close();
             }
-            socket.disconnect();
         }
     }
 
@@ -96,24 +120,82 @@ impl LocalSockets for Local {
     }
 }
 
+/// A CONNECT in progress in a namespace: counted in `connecting` while it lives.
+pub(crate) struct Connecting(pub(crate) Arc<NsInner>);
+
+impl Connecting {
+    /// Counts a connect; call it under the server's namespace-table lock, so cleanup
+    /// (which takes that lock to write) sees it.
+    pub(crate) fn start(ns: &Arc<NsInner>) -> Connecting {
+        ns.connecting.fetch_add(1, Ordering::AcqRel);
+        Connecting(ns.clone())
+    }
+}
+
+impl Drop for Connecting {
+    fn drop(&mut self) {
+        self.0.connecting.fetch_sub(1, Ordering::AcqRel);
+        self.0.check_empty();
+    }
+}
+
 impl NsInner {
     pub(crate) fn new(
         name: String,
         config: Arc<Config>,
         factory: &dyn AdapterFactory,
     ) -> Arc<Self> {
+        Self::build(name, config, Arc::default(), None, None, factory)
+    }
+
+    /// A dynamic parent: handlers and children, no sockets of its own.
+    pub(crate) fn parent(name: String, config: Arc<Config>) -> Arc<Self> {
+        let factory = crate::adapter::MemoryAdapter::factory;
+        Self::build(
+            name,
+            config,
+            Arc::default(),
+            Some(RwLock::default()),
+            None,
+            &factory,
+        )
+    }
+
+    /// A child of dynamic `parent`, sharing its handlers, registered as its child.
+    pub(crate) fn child(
+        parent: &Arc<NsInner>,
+        name: String,
+        on_empty: Option<OnEmpty>,
+        factory: &dyn AdapterFactory,
+    ) -> Arc<Self> {
+        let config = parent.config.clone();
+        let handlers = parent.handlers.clone();
+        let child = Self::build(name.clone(), config, handlers, None, on_empty, factory);
+        if let Some(children) = &parent.children {
+            write(children).insert(name, child.clone());
+        }
+        child
+    }
+
+    fn build(
+        name: String,
+        config: Arc<Config>,
+        handlers: Arc<Handlers>,
+        children: Option<RwLock<HashMap<String, Arc<NsInner>>>>,
+        on_empty: Option<OnEmpty>,
+        factory: &dyn AdapterFactory,
+    ) -> Arc<Self> {
         let ns = Arc::new(NsInner {
             name,
             config,
-            handlers: RwLock::default(),
-            any: RwLock::default(),
-            connect: RwLock::default(),
-            middleware: RwLock::default(),
-            disconnect: RwLock::default(),
+            handlers,
             sockets: RwLock::default(),
             adapter: OnceLock::new(),
             next_ack: AtomicU64::new(0),
             broadcast_acks: Mutex::default(),
+            children,
+            connecting: AtomicUsize::new(0),
+            on_empty,
         });
         let adapter = factory.create(&ns.name, Arc::new(Local(Arc::downgrade(&ns))));
         let _ = ns.adapter.set(adapter);
@@ -129,44 +211,92 @@ impl NsInner {
         self.next_ack.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// The namespaces a broadcast from here reaches: a parent's children, or itself.
+    pub(crate) fn scope(self: &Arc<Self>) -> Vec<Arc<NsInner>> {
+        match &self.children {
+            Some(children) => read(children).values().cloned().collect(),
+            None => vec![self.clone()],
+        }
+    }
+
+    /// The packet to send for an event without ack id to the sockets `opts` addresses:
+    /// with recovery on, kept by the adapter and given its offset.
+    pub(crate) fn persist(&self, packet: Encoded, opts: &BroadcastOptions) -> Encoded {
+        if self.config.recovery.is_none() {
+            return packet;
+        }
+        self.adapter()
+            .persist_packet(&packet, opts)
+            .unwrap_or(packet)
+    }
+
     /// Runs the middleware in order; the first refusal wins.
     pub(crate) async fn admit(
         &self,
         socket: &Socket,
         auth: &serde_json::Value,
     ) -> Result<(), ConnectError> {
-        let middleware: Vec<Middleware> = read(&self.middleware).clone();
+        let middleware: Vec<Middleware> = read(&self.handlers.middleware).clone();
         for layer in middleware {
             layer(socket.clone(), auth.clone()).await?;
         }
         Ok(())
     }
 
-    /// Adds an admitted socket and starts its connect handlers.
-    pub(crate) fn insert(&self, socket: &Socket, auth: serde_json::Value) {
+    /// Adds an admitted socket to the namespace and its own room (and, for a recovered
+    /// socket, the rooms it had), without running any handler yet.
+    pub(crate) fn insert(&self, socket: &Socket, rooms: &[Room]) {
         write(&self.sockets).insert(socket.0.id.clone(), socket.clone());
         self.adapter()
             .add_all(&socket.0.id, std::slice::from_ref(&socket.0.id));
-        for handler in read(&self.connect).iter() {
+        if !rooms.is_empty() {
+            self.adapter().add_all(&socket.0.id, rooms);
+        }
+    }
+
+    /// Starts the connect handlers of a socket just inserted.
+    pub(crate) fn connected(&self, socket: &Socket, auth: serde_json::Value) {
+        for handler in read(&self.handlers.connect).iter() {
             tokio::spawn(handler(socket.clone(), auth.clone()));
         }
     }
 
-    /// Removes a socket and runs the disconnect handlers, once.
+    /// Removes a socket and runs the disconnect handlers, once. With recovery on and a
+    /// recoverable `reason`, its session is left with the adapter first.
     pub(crate) fn remove(&self, socket: &Socket, reason: DisconnectReason) {
         if !socket.mark_disconnected() {
             return;
         }
+        if let (Some(_), Some(pid)) = (&self.config.recovery, &socket.0.pid) {
+            if crate::recovery::is_recoverable(reason) {
+                self.adapter().persist_session(Session {
+                    sid: socket.0.id.clone(),
+                    pid: pid.clone(),
+                    rooms: self.adapter().socket_rooms(&socket.0.id),
+                    data: socket.data_value(),
+                });
+            }
+        }
         write(&self.sockets).remove(&socket.0.id);
         self.adapter().del_all(&socket.0.id);
-        for handler in read(&self.disconnect).iter() {
+        for handler in read(&self.handlers.disconnect).iter() {
             tokio::spawn(handler(socket.clone(), reason));
+        }
+        self.check_empty();
+    }
+
+    /// For a child whose empty children are cleaned up: removes it when it is empty.
+    pub(crate) fn check_empty(&self) {
+        if let Some(on_empty) = &self.on_empty {
+            if self.socket_count() == 0 && self.connecting.load(Ordering::Acquire) == 0 {
+                on_empty(self);
+            }
         }
     }
 
     pub(crate) fn dispatch(&self, socket: &Socket, name: String, id: Option<u64>, args: Args) {
-        let handler = read(&self.handlers).get(&name).cloned();
-        let handler = handler.or_else(|| read(&self.any).clone());
+        let handler = read(&self.handlers.events).get(&name).cloned();
+        let handler = handler.or_else(|| read(&self.handlers.any).clone());
         if let Some(handler) = handler {
             tokio::spawn(handler(socket.clone(), Event::new(socket, name, id, args)));
         }
@@ -182,13 +312,13 @@ impl NsInner {
         }
     }
 
+    /// Sends the acks for broadcast `id` to `tx` until `forget_broadcast_acks`.
     pub(crate) fn watch_broadcast_acks(
         &self,
         id: u64,
-    ) -> mpsc::UnboundedReceiver<(SocketId, Args)> {
-        let (tx, rx) = mpsc::unbounded_channel();
+        tx: mpsc::UnboundedSender<(SocketId, Args)>,
+    ) {
         self.lock_broadcast_acks().insert(id, tx);
-        rx
     }
 
     pub(crate) fn forget_broadcast_acks(&self, id: u64) {
@@ -204,7 +334,15 @@ impl NsInner {
     }
 
     pub(crate) fn socket_count(&self) -> usize {
-        read(&self.sockets).len()
+        match &self.children {
+            Some(children) => read(children).values().map(|c| c.socket_count()).sum(),
+            None => read(&self.sockets).len(),
+        }
+    }
+
+    /// The socket `id` of this namespace, if connected here.
+    pub(crate) fn get_socket(&self, id: &str) -> Option<Socket> {
+        read(&self.sockets).get(id).cloned()
     }
 }
 
@@ -216,31 +354,44 @@ fn unreachable_adapter() -> Arc<dyn Adapter> {
 }
 
 impl Namespace {
-    /// The namespace name.
+    /// The namespace name (for a dynamic parent, the pattern or a generated `/_N` name).
     pub fn name(&self) -> &str {
         &self.0.name
     }
 
-    /// Registers the handler for `event` (replacing any earlier one).
-    pub fn on<F, Fut>(&self, event: &str, handler: F) -> &Self
+    /// Registers the handler for `event` (replacing any earlier one). The handler takes
+    /// any number of [`FromEvent`](crate::extract::FromEvent) arguments, among them
+    /// [`Socket`], [`Event`], [`Data<T>`](crate::extract::Data) and
+    /// [`AckSender`](crate::AckSender):
+    ///
+    /// ```
+    /// use carafe_socketio::{AckSender, Socket, SocketIo};
+    /// use carafe_socketio::extract::Data;
+    ///
+    /// #[derive(serde::Deserialize, serde::Serialize)]
+    /// struct Bid { item: String, amount: u32 }
+    ///
+    /// let sio = SocketIo::builder().build();
+    /// sio.namespace("/item").on("bid", |socket: Socket, Data(bid): Data<Bid>, ack: AckSender| async move {
+    ///     socket.to(format!("item:{}", bid.item)).emit("new_bid", &bid).await?;
+    ///     ack.send(&"accepted")
+    /// });
+    /// ```
+    pub fn on<H, T>(&self, event: &str, handler: H) -> &Self
     where
-        F: Fn(Socket, Event) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: HandlerOutput,
+        H: EventHandler<T>,
     {
-        let handler = event_handler(event.to_owned(), handler);
-        write(&self.0.handlers).insert(event.to_owned(), handler);
+        let handler = erase_event_handler(handler);
+        write(&self.0.handlers.events).insert(event.to_owned(), handler);
         self
     }
 
     /// Registers the catch-all handler, called for events without a handler of their own.
-    pub fn on_any<F, Fut>(&self, handler: F) -> &Self
+    pub fn on_any<H, T>(&self, handler: H) -> &Self
     where
-        F: Fn(Socket, Event) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: HandlerOutput,
+        H: EventHandler<T>,
     {
-        *write(&self.0.any) = Some(event_handler("any event".to_owned(), handler));
+        *write(&self.0.handlers.any) = Some(erase_event_handler(handler));
         self
     }
 
@@ -251,7 +402,7 @@ impl Namespace {
         Fut: Future + Send + 'static,
         Fut::Output: HandlerOutput,
     {
-        write(&self.0.connect).push(Arc::new(move |socket, auth| {
+        write(&self.0.handlers.connect).push(Arc::new(move |socket, auth| {
             let future = handler(socket, auth);
             Box::pin(async move { future.await.finish("connect") })
         }));
@@ -265,7 +416,7 @@ impl Namespace {
         F: Fn(Socket, serde_json::Value) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), ConnectError>> + Send + 'static,
     {
-        write(&self.0.middleware).push(Arc::new(move |socket, auth| {
+        write(&self.0.handlers.middleware).push(Arc::new(move |socket, auth| {
             Box::pin(middleware(socket, auth))
         }));
         self
@@ -278,15 +429,54 @@ impl Namespace {
         Fut: Future + Send + 'static,
         Fut::Output: HandlerOutput,
     {
-        write(&self.0.disconnect).push(Arc::new(move |socket, reason| {
+        write(&self.0.handlers.disconnect).push(Arc::new(move |socket, reason| {
             let future = handler(socket, reason);
             Box::pin(async move { future.await.finish("disconnect") })
         }));
         self
     }
 
-    /// How many sockets are connected to this namespace on this node.
+    /// How many sockets are connected to this namespace on this node (for a dynamic
+    /// parent, to all its children).
     pub fn socket_count(&self) -> usize {
         self.0.socket_count()
+    }
+
+    /// Every socket of this namespace (for a dynamic parent, of every child), to emit to
+    /// from anywhere; `to` and `except` narrow it.
+    ///
+    /// ```
+    /// # async fn f() -> Result<(), carafe_socketio::Error> {
+    /// let sio = carafe_socketio::SocketIo::builder().build();
+    /// sio.namespace("/news").broadcast().emit("headline", &"hello").await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn broadcast(&self) -> BroadcastOperator {
+        BroadcastOperator::new(self.0.clone(), BroadcastOptions::default())
+    }
+
+    /// The sockets of this namespace in `room`.
+    ///
+    /// ```
+    /// # async fn f() -> Result<(), carafe_socketio::Error> {
+    /// let sio = carafe_socketio::SocketIo::builder().build();
+    /// sio.namespace("/item").to("item:7").emit("sold", &()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn to(&self, room: impl Into<Room>) -> BroadcastOperator {
+        self.broadcast().to(room)
+    }
+
+    /// Whether this is a dynamic parent namespace.
+    pub fn is_dynamic_parent(&self) -> bool {
+        self.0.children.is_some()
+    }
+
+    /// The names of a dynamic parent's children (empty for any other namespace).
+    pub fn children(&self) -> Vec<String> {
+        match &self.0.children {
+            Some(children) => read(children).keys().cloned().collect(),
+            None => Vec::new(),
+        }
     }
 }

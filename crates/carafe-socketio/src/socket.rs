@@ -42,6 +42,19 @@ pub(crate) struct SocketInner {
     disconnected: AtomicBool,
     /// The application's per-socket data (JSON, so it can cross nodes).
     data: Mutex<serde_json::Value>,
+    /// The private session id, when connection state recovery is on.
+    pub(crate) pid: Option<Arc<str>>,
+    /// Whether this socket took over a recovered session.
+    recovered: bool,
+}
+
+/// How a socket starts: a new id, or a recovered session's.
+#[derive(Debug, Default)]
+pub(crate) struct Origin {
+    pub(crate) id: Option<SocketId>,
+    pub(crate) pid: Option<Arc<str>>,
+    pub(crate) data: Option<serde_json::Value>,
+    pub(crate) recovered: bool,
 }
 
 impl fmt::Debug for Socket {
@@ -54,15 +67,23 @@ impl fmt::Debug for Socket {
 }
 
 impl Socket {
-    pub(crate) fn new(id: SocketId, ns: Arc<NsInner>, conn: Arc<dyn Connection>) -> Socket {
+    pub(crate) fn new(origin: Origin, ns: Arc<NsInner>, conn: Arc<dyn Connection>) -> Socket {
         Socket(Arc::new(SocketInner {
-            id,
+            id: origin.id.unwrap_or_else(crate::sid::generate),
             ns,
             conn,
             acks: Mutex::new(HashMap::new()),
             disconnected: AtomicBool::new(false),
-            data: Mutex::new(serde_json::Value::Null),
+            data: Mutex::new(origin.data.unwrap_or_default()),
+            pid: origin.pid,
+            recovered: origin.recovered,
         }))
+    }
+
+    /// Whether this socket took over the session of an earlier connection (connection
+    /// state recovery): same id, rooms and data, and the missed packets were sent.
+    pub fn recovered(&self) -> bool {
+        self.0.recovered
     }
 
     /// The socket id.
@@ -83,6 +104,12 @@ impl Socket {
     /// Sends an event to this client (a tuple is several arguments, `()` none).
     pub fn emit<T: Serialize + ?Sized>(&self, event: &str, data: &T) -> Result<(), Error> {
         let packet = encode_event(&self.0.ns.name, event, None, data)?;
+        let packet = if self.0.ns.config.recovery.is_some() {
+            let opts = BroadcastOptions::default().to(self.0.id.clone());
+            self.0.ns.persist(packet, &opts)
+        } else {
+            packet
+        };
         if !self.connected() || !self.0.conn.send(&packet) {
             return Err(Error::Disconnected);
         }
@@ -229,9 +256,17 @@ impl Event {
     pub(crate) fn new(socket: &Socket, name: String, id: Option<u64>, args: Args) -> Event {
         let ack = id.map(|id| AckSender {
             socket: socket.clone(),
-            id,
+            id: Some(id),
         });
         Event { name, args, ack }
+    }
+
+    pub(crate) fn from_parts(name: String, args: Args, ack: Option<AckSender>) -> Event {
+        Event { name, args, ack }
+    }
+
+    pub(crate) fn into_parts(self) -> (String, Args, Option<AckSender>) {
+        (self.name, self.args, self.ack)
     }
 
     /// The event name.
@@ -263,17 +298,36 @@ impl Event {
     }
 }
 
-/// The answer to one client event; sending consumes it, so an ack goes out at most once.
+/// The answer to one client event; sending consumes it, so an ack goes out at most once,
+/// and dropping it sends nothing. Taken as a handler argument when the client asked for no
+/// ack, it is a sender whose `send` does nothing ([`requested`](AckSender::requested) is
+/// `false`).
 #[derive(Debug)]
 pub struct AckSender {
     socket: Socket,
-    id: u64,
+    id: Option<u64>,
 }
 
 impl AckSender {
+    pub(crate) fn none(socket: Socket) -> AckSender {
+        AckSender { socket, id: None }
+    }
+
+    pub(crate) fn id(&self) -> Option<u64> {
+        self.id
+    }
+
+    /// Whether the client asked for this ack (otherwise `send` does nothing).
+    pub fn requested(&self) -> bool {
+        self.id.is_some()
+    }
+
     /// Sends the ack (a tuple is several arguments, `()` none).
     pub fn send<T: Serialize + ?Sized>(self, data: &T) -> Result<(), Error> {
-        let packet = encode_ack(&self.socket.0.ns.name, self.id, data)?;
+        let Some(id) = self.id else {
+            return Ok(());
+        };
+        let packet = encode_ack(&self.socket.0.ns.name, id, data)?;
         if !self.socket.0.conn.send(&packet) {
             return Err(Error::Disconnected);
         }

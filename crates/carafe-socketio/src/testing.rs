@@ -102,6 +102,17 @@ impl TestClient {
         namespace: &str,
         auth: Option<serde_json::Value>,
     ) -> Result<String, ConnectError> {
+        let answer = self.connect_answer(namespace, auth).await?;
+        Ok(answer["sid"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Connects to `namespace` and returns the whole CONNECT answer (`{sid}`, or
+    /// `{sid, pid}` with connection state recovery), or the server's refusal.
+    pub async fn connect_answer(
+        &mut self,
+        namespace: &str,
+        auth: Option<serde_json::Value>,
+    ) -> Result<serde_json::Value, ConnectError> {
         self.send(&encode_connect(namespace, auth.as_ref()));
         let packet = self
             .wait_for(|packet| {
@@ -115,8 +126,7 @@ impl TestClient {
             .ok_or_else(|| ConnectError::new("no answer from the server"))?;
         match packet.data {
             PacketData::Connect(Some(data)) => {
-                let value: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
-                Ok(value["sid"].as_str().unwrap_or_default().to_owned())
+                Ok(serde_json::from_slice(&data).unwrap_or_default())
             }
             PacketData::ConnectError(data) => {
                 let value: serde_json::Value = serde_json::from_slice(&data).unwrap_or_default();
@@ -152,6 +162,33 @@ impl TestClient {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&encode_event(namespace, event, Some(id), data).ok()?);
+        let packet = self
+            .wait_for(|packet| {
+                packet.namespace == namespace
+                    && matches!(&packet.data, PacketData::Ack { id: got, .. } if *got == id)
+            })
+            .await?;
+        match packet.data {
+            PacketData::Ack { args, .. } => Some(args),
+            _ => None,
+        }
+    }
+
+    /// Sends an event carrying ack id `id` without waiting (the same id may be sent again,
+    /// as a client retrying would); read the answers with [`recv_ack`](TestClient::recv_ack).
+    pub fn emit_with_id<T: Serialize + ?Sized>(
+        &self,
+        namespace: &str,
+        event: &str,
+        id: u64,
+        data: &T,
+    ) -> Result<(), EncodeError> {
+        self.send(&encode_event(namespace, event, Some(id), data)?);
+        Ok(())
+    }
+
+    /// The next ack the server sent on `namespace` for id `id`.
+    pub async fn recv_ack(&mut self, namespace: &str, id: u64) -> Option<Args> {
         let packet = self
             .wait_for(|packet| {
                 packet.namespace == namespace
@@ -212,8 +249,14 @@ impl TestClient {
 
     /// Closes the whole connection, as a client going away would.
     pub fn close(&self) {
+        self.close_with(DisconnectReason::TransportClose);
+    }
+
+    /// Closes the whole connection as Engine.IO would report it for `reason` (a ping
+    /// timeout, a transport error, ...).
+    pub fn close_with(&self, reason: DisconnectReason) {
         self.conn.close();
-        self.client.on_close(DisconnectReason::TransportClose);
+        self.client.on_close(reason);
     }
 
     /// Whether the server closed the connection.
@@ -227,7 +270,13 @@ impl TestClient {
             .on_text(bytes::Bytes::from_static(text.as_bytes()));
     }
 
-    fn send(&self, packet: &Encoded) {
+    /// Feeds raw Engine.IO text to the server.
+    pub fn send_text(&self, text: impl Into<String>) {
+        self.client.on_text(bytes::Bytes::from(text.into()));
+    }
+
+    /// Sends an encoded packet: its text message, then its attachments.
+    pub fn send(&self, packet: &Encoded) {
         self.client.on_text(packet.text().clone());
         for attachment in packet.attachments() {
             self.client.on_binary(attachment.clone());

@@ -5,7 +5,8 @@ use std::future::ready;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
-    Adapter, AdapterFuture, BroadcastOptions, LocalSockets, Room, SocketId, SocketSummary,
+    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, LocalSockets, RestoredSession, Room,
+    Session, SessionStore, SocketId, SocketSummary,
 };
 use crate::packet::Encoded;
 
@@ -34,6 +35,8 @@ pub struct MemoryAdapter {
     local: Arc<dyn LocalSockets>,
     /// The room index, both ways.
     index: RwLock<Index>,
+    /// Packets and sessions kept for connection state recovery, when it is on.
+    recovery: Option<SessionStore>,
 }
 
 impl std::fmt::Debug for MemoryAdapter {
@@ -66,6 +69,36 @@ impl MemoryAdapter {
         MemoryAdapter {
             local,
             index: RwLock::new(Index::default()),
+            recovery: None,
+        }
+    }
+
+    /// An empty adapter that also keeps packets and sessions for connection state
+    /// recovery, for `window` (what the server uses when recovery is on).
+    ///
+    /// ```no_run
+    /// # fn f(local: std::sync::Arc<dyn carafe_socketio::adapter::LocalSockets>) {
+    /// use std::time::Duration;
+    /// let adapter = carafe_socketio::adapter::MemoryAdapter::with_recovery(local, Duration::from_secs(120));
+    /// # }
+    /// ```
+    pub fn with_recovery(local: Arc<dyn LocalSockets>, window: std::time::Duration) -> Self {
+        MemoryAdapter {
+            recovery: Some(SessionStore::new(window)),
+            ..MemoryAdapter::new(local)
+        }
+    }
+
+    /// The [`AdapterFactory`] for memory adapters with connection state recovery.
+    ///
+    /// ```
+    /// use carafe_socketio::adapter::{AdapterFactory, MemoryAdapter};
+    /// let factory = MemoryAdapter::recovering_factory(std::time::Duration::from_secs(120));
+    /// let _boxed: Box<dyn AdapterFactory> = Box::new(factory);
+    /// ```
+    pub fn recovering_factory(window: std::time::Duration) -> impl AdapterFactory {
+        move |_namespace: &str, local: Arc<dyn LocalSockets>| -> Arc<dyn Adapter> {
+            Arc::new(MemoryAdapter::with_recovery(local, window))
         }
     }
 
@@ -231,6 +264,28 @@ impl Adapter for MemoryAdapter {
             }
         }
         Box::pin(ready(Ok(())))
+    }
+
+    fn persist_packet(&self, packet: &Encoded, opts: &BroadcastOptions) -> Option<Encoded> {
+        self.recovery.as_ref()?.persist_packet(packet, opts)
+    }
+
+    fn persist_session(&self, session: Session) {
+        if let Some(store) = &self.recovery {
+            store.persist_session(session);
+        }
+    }
+
+    fn restore_session(
+        &self,
+        pid: &str,
+        offset: &str,
+    ) -> AdapterFuture<'_, Option<RestoredSession>> {
+        let restored = self
+            .recovery
+            .as_ref()
+            .and_then(|store| store.restore_session(pid, offset));
+        Box::pin(ready(Ok(restored)))
     }
 
     fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) -> AdapterFuture<'_, ()> {

@@ -12,6 +12,7 @@
 //! shares the same bytes, so fanning out to thousands of sockets copies no payload.
 
 mod memory;
+mod sessions;
 
 use std::collections::HashSet;
 use std::fmt;
@@ -20,6 +21,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 pub use memory::MemoryAdapter;
+pub use sessions::SessionStore;
 
 use crate::packet::Encoded;
 
@@ -50,6 +52,8 @@ pub struct BroadcastOptions {
     pub except: Vec<Room>,
     /// Only this node's sockets (`io.local` in Node): a cluster adapter does not forward.
     pub local: bool,
+    /// May be lost (`volatile` in Node): never kept for connection state recovery.
+    pub volatile: bool,
 }
 
 impl BroadcastOptions {
@@ -187,6 +191,75 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// How many nodes the cluster has (1 for a single node).
     fn server_count(&self) -> AdapterFuture<'_, usize>;
+
+    /// Connection state recovery: keeps `packet` (an `EVENT` without ack id, sent to the
+    /// sockets `opts` addresses) for the recovery window and returns it with its offset
+    /// appended as the last argument; what callers then send. The default keeps nothing
+    /// and returns `None` (this adapter does not support recovery: the packet goes out
+    /// as it is).
+    fn persist_packet(&self, packet: &Encoded, opts: &BroadcastOptions) -> Option<Encoded> {
+        let _ = (packet, opts);
+        None
+    }
+
+    /// Connection state recovery: keeps the session of a socket that lost its connection.
+    /// The default drops it (recovery unsupported).
+    fn persist_session(&self, session: Session) {
+        tracing::debug!(
+            "this adapter does not support connection state recovery; session {} dropped",
+            session.sid
+        );
+    }
+
+    /// Connection state recovery: the session kept under private id `pid` and the packets
+    /// sent after `offset` that it would have received, in order; `None` when there is no
+    /// such session, it expired, or `offset` is no longer known. The default finds nothing.
+    fn restore_session(
+        &self,
+        pid: &str,
+        offset: &str,
+    ) -> AdapterFuture<'_, Option<RestoredSession>> {
+        let _ = (pid, offset);
+        Box::pin(std::future::ready(Ok(None)))
+    }
+}
+
+/// A disconnected socket's state, kept for connection state recovery.
+///
+/// ```
+/// use carafe_socketio::adapter::Session;
+///
+/// let session = Session { sid: "s1".into(), pid: "p1".into(), rooms: vec!["s1".into()], data: serde_json::Value::Null };
+/// assert_eq!(&*session.pid, "p1");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The public socket id, given back on recovery.
+    pub sid: SocketId,
+    /// The private session id the client presents to recover.
+    pub pid: Arc<str>,
+    /// The rooms the socket was in (its own id room included).
+    pub rooms: Vec<Room>,
+    /// Its per-socket data.
+    pub data: serde_json::Value,
+}
+
+/// A session found again by [`Adapter::restore_session`], with the packets it missed.
+///
+/// ```
+/// use carafe_socketio::adapter::{RestoredSession, Session};
+///
+/// let session = Session { sid: "s1".into(), pid: "p1".into(), rooms: vec![], data: serde_json::Value::Null };
+/// let restored = RestoredSession { session, missed: vec![] };
+/// assert!(restored.missed.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoredSession {
+    /// The session as it was kept.
+    pub session: Session,
+    /// The packets sent after the client's offset that it would have received, in order,
+    /// each with its own offset already appended.
+    pub missed: Vec<Encoded>,
 }
 
 /// Builds one adapter per namespace.

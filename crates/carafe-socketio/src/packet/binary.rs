@@ -69,6 +69,14 @@ pub(super) fn from_value<T: DeserializeOwned>(
     T::deserialize(WithAttachments { value, attachments })
 }
 
+/// Like [`from_value`], also telling where in `value` deserialization failed.
+pub(super) fn from_value_with_path<T: DeserializeOwned>(
+    value: &Value,
+    attachments: &[Bytes],
+) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+    serde_path_to_error::deserialize(WithAttachments { value, attachments })
+}
+
 /// A deserializer over a borrowed JSON value that knows the packet's attachments.
 struct WithAttachments<'a> {
     value: &'a Value,

@@ -337,6 +337,33 @@ impl Args {
             .collect()
     }
 
+    /// Like [`deserialize`](Args::deserialize), and on failure the path of the value that
+    /// failed (`amount`, `[1].item`, `.` for the whole) with the error.
+    pub(crate) fn deserialize_with_path<T: DeserializeOwned>(
+        &self,
+    ) -> Result<T, (String, serde_json::Error)> {
+        let tracked = |err: serde_path_to_error::Error<serde_json::Error>| {
+            (err.path().to_string(), err.into_inner())
+        };
+        let untracked = |err: serde_json::Error| (".".to_owned(), err);
+        match self.items.as_slice() {
+            [] => T::deserialize(serde_json::Value::Null).map_err(untracked),
+            [only] if self.attachments.is_empty() => {
+                let mut de = serde_json::Deserializer::from_slice(&self.json[only.clone()]);
+                serde_path_to_error::deserialize(&mut de).map_err(tracked)
+            }
+            [only] => {
+                let value: serde_json::Value =
+                    serde_json::from_slice(&self.json[only.clone()]).map_err(untracked)?;
+                binary::from_value_with_path(&value, &self.attachments).map_err(tracked)
+            }
+            _ => {
+                let values = serde_json::Value::Array(self.values().map_err(untracked)?);
+                binary::from_value_with_path(&values, &self.attachments).map_err(tracked)
+            }
+        }
+    }
+
     fn deserialize_item<T: DeserializeOwned>(
         &self,
         range: Range<usize>,
@@ -404,4 +431,56 @@ impl Encoded {
     pub fn attachments(&self) -> &[Bytes] {
         &self.attachments
     }
+}
+
+impl Encoded {
+    /// This packet with `offset` appended as its last argument, if it is an `EVENT` or
+    /// `BINARY_EVENT` without an ack id (the packets connection state recovery keeps);
+    /// `None` for any other packet. The attachments are shared, not copied.
+    ///
+    /// ```
+    /// use carafe_socketio::packet::encode_event;
+    ///
+    /// let event = encode_event("/chat", "msg", None, &("hi", 1))?;
+    /// assert_eq!(event.with_offset("7").unwrap().text(), "2/chat,[\"msg\",\"hi\",1,\"7\"]");
+    /// assert!(encode_event("/", "msg", Some(3), &())?.with_offset("7").is_none());
+    /// # Ok::<(), carafe_socketio::packet::EncodeError>(())
+    /// ```
+    pub fn with_offset(&self, offset: &str) -> Option<Encoded> {
+        if !is_event_without_ack(&self.text) || self.text.last() != Some(&b']') {
+            return None;
+        }
+        let mut text = Vec::with_capacity(self.text.len() + offset.len() + 4);
+        text.extend_from_slice(&self.text[..self.text.len() - 1]);
+        text.push(b',');
+        // A string always serializes.
+        serde_json::to_writer(&mut text, offset).ok()?;
+        text.push(b']');
+        Some(Encoded {
+            text: Bytes::from(text),
+            attachments: self.attachments.clone(),
+        })
+    }
+}
+
+/// Whether an encoded text is `2…` or `5N-…` with no ack id before its JSON array.
+fn is_event_without_ack(text: &[u8]) -> bool {
+    let mut rest = match text.split_first() {
+        Some((b'2', rest)) => rest,
+        Some((b'5', rest)) => {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            match rest.get(digits) {
+                Some(b'-') => &rest[digits + 1..],
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    if rest.first() == Some(&b'/') {
+        match rest.iter().position(|&b| b == b',') {
+            Some(comma) => rest = &rest[comma + 1..],
+            None => return false,
+        }
+    }
+    rest.first() == Some(&b'[')
 }

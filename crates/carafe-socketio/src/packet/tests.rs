@@ -631,3 +631,43 @@ proptest! {
         prop_assert_eq!(packet.encode(), encoded);
     }
 }
+
+proptest! {
+    /// Connection state recovery appends an offset to events without an ack id: the
+    /// receiver sees the same arguments plus the offset, attachments untouched; every
+    /// other packet is left alone.
+    #[test]
+    fn with_offset_appends_one_last_argument_to_events_without_ack(
+        nsp in prop_oneof![Just("/".to_string()), "/[a-z,]{1,6}"],
+        event in ".{0,6}",
+        id in proptest::option::of(any::<u64>()),
+        args in proptest::collection::vec(arg(), 0..3),
+        offset in ".{0,8}",
+        ack in any::<bool>(),
+    ) {
+        let nsp = nsp.replace(',', "");
+        let encoded = if ack {
+            encode_ack(&nsp, id.unwrap_or(0), &args).unwrap()
+        } else {
+            encode_event(&nsp, &event, id, &args).unwrap()
+        };
+        let Some(with) = encoded.with_offset(&offset) else {
+            prop_assert!(ack || id.is_some());
+            return Ok(());
+        };
+        prop_assert!(!ack && id.is_none());
+        let mut decoder = Decoder::new();
+        let mut packet = decoder.decode_text(with.text().clone()).unwrap();
+        for attachment in with.attachments() {
+            packet = decoder.decode_binary(attachment.clone()).unwrap();
+        }
+        let Some(Packet { data: PacketData::Event { event: got, id: None, args: got_args }, .. }) = packet else {
+            return Err(TestCaseError::fail("not an event without id"));
+        };
+        prop_assert_eq!(got, event);
+        prop_assert_eq!(got_args.len(), 2);
+        let Back(first) = got_args.get(0).unwrap().unwrap();
+        prop_assert_eq!(first, Value::Array(args.iter().map(expected).collect()));
+        prop_assert_eq!(got_args.get::<String>(1).unwrap().unwrap(), offset);
+    }
+}
