@@ -16,7 +16,7 @@ async fn js(server: &Server, transport: &str, scenario: &str) -> interop::Observ
 /// Declares one test per transport for a scenario: `$check(server, observed)` runs after
 /// the client succeeded.
 macro_rules! scenario {
-    ($name:ident, $scenario:literal, $options:expr, $check:expr $(, #[$attr:meta])?) => {
+    ($name:ident, $scenario:literal, $options:expr, $check:expr $(, #[$attr:meta])? $(,)?) => {
         mod $name {
             use super::*;
 
@@ -285,6 +285,5 @@ scenario!(
                 .expect("the recovered socket");
             assert_eq!(report.connects, 2, "{report:?}");
         }
-    },
-    #[ignore = "needs connection state recovery (helper siofeat)"]
+    }
 );

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use carafe_socketio::{ConnectError, Error, Event, Socket, SocketIo};
+use carafe_socketio::{ConnectError, ConnectionStateRecovery, Error, Event, Socket, SocketIo};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -119,7 +119,12 @@ fn contract(sio: &SocketIo, name: &str, records: &Records) {
                 report.auth = auth.clone();
                 report.namespace = nsp.clone();
             });
-            let welcome = json!({"id": socket.id(), "nsp": nsp, "auth": auth, "recovered": false});
+            let welcome = json!({
+                "id": socket.id(),
+                "nsp": nsp,
+                "auth": auth,
+                "recovered": socket.recovered(),
+            });
             socket.emit("welcome", &welcome)
         }
     });
@@ -280,8 +285,11 @@ pub struct Options {
 
 /// The contract on a fresh `SocketIo`: `/`, `/admin`, and `/private` behind middleware.
 pub fn contract_server(options: Options) -> (SocketIo, Records) {
-    let _ = options.recovery; // Recovery needs siofeat's builder option.
-    let sio = SocketIo::builder().build();
+    let mut builder = SocketIo::builder();
+    if options.recovery {
+        builder = builder.connection_state_recovery(ConnectionStateRecovery::default());
+    }
+    let sio = builder.build();
     let records = Records::default();
     contract(&sio, "/", &records);
     contract(&sio, "/admin", &records);
