@@ -42,6 +42,42 @@ pub struct Report {
     pub namespace: String,
 }
 
+/// Declares a module of three tests, one per transport (`websocket`, `polling`,
+/// `upgrade`), that start a contract server with `$options`, run `$scenario` with
+/// `$client`, and then `$check(&server, &observed).await` what the server recorded.
+/// A trailing `#[ignore = "..."]` applies to all three.
+macro_rules! scenario {
+    ($client:expr, $name:ident, $scenario:literal, $options:expr, $check:path $(, #[$attr:meta])? $(,)?) => {
+        mod $name {
+            use super::*;
+
+            async fn one(transport: &str) {
+                let server = interop::start($options).await;
+                let observed = interop::run($client, &server, transport, $scenario).await;
+                $check(&server, &observed).await;
+            }
+
+            $(#[$attr])?
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_websocket() {
+                one("websocket").await;
+            }
+
+            $(#[$attr])?
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn over_polling() {
+                one("polling").await;
+            }
+
+            $(#[$attr])?
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn after_an_upgrade() {
+                one("upgrade").await;
+            }
+        }
+    };
+}
+
 /// Every report, by key.
 #[derive(Debug, Default, Clone)]
 pub struct Records(Arc<Mutex<HashMap<String, Report>>>);
@@ -64,6 +100,29 @@ impl Records {
     /// Every report.
     pub fn all(&self) -> HashMap<String, Report> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The reports of the sockets that connected to `namespace`.
+    pub fn on(&self, namespace: &str) -> Vec<Report> {
+        let all = self.all();
+        all.into_values()
+            .filter(|r| r.namespace == namespace)
+            .collect()
+    }
+
+    /// The report of the one socket that connected to `namespace`.
+    pub fn only(&self, namespace: &str) -> Report {
+        let mut on = self.on(namespace);
+        assert_eq!(on.len(), 1, "one socket on {namespace}: {:?}", self.all());
+        on.remove(0)
+    }
+
+    /// The sum of every socket's count of `event`.
+    pub fn count(&self, event: &str) -> u64 {
+        self.all()
+            .values()
+            .filter_map(|r| r.events.get(event))
+            .sum()
     }
 
     /// Waits until `check` holds for the report of `key` (handlers run in tasks of their
@@ -324,6 +383,11 @@ pub async fn start(options: Options) -> Server {
     let (sio, records) = contract_server(options);
     let addr = bridge::serve(sio.clone()).await;
     Server { addr, sio, records }
+}
+
+/// The socket id in an observation (`welcome`, `client-disconnect`).
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().expect("a socket id").to_owned()
 }
 
 /// What a client script printed: its observations, in order.
