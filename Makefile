@@ -3,7 +3,7 @@
 CARGO ?= cargo
 PORT ?= 8082
 
-.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws bench-sio interop-deps
+.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws bench-sio interop-deps interop-socketio-reference
 
 ## run: the main example (http://127.0.0.1:$(PORT))
 run:
@@ -21,9 +21,17 @@ lint:
 unit: interop-deps autobahn-deps
 	$(CARGO) test --workspace --all-features
 
-## interop-deps: the npm clients the interop tests drive (interop/package.json), when missing
+## interop-deps: the npm and PyPI clients the interop tests drive (interop/package.json,
+## interop/socketio/requirements.txt), when missing
 interop-deps:
-	test -d interop/node_modules/engine.io-client || npm ci --prefix interop --no-audit --no-fund
+	test -d interop/node_modules/engine.io-client && test -d interop/node_modules/socket.io-client \
+		&& test -d interop/node_modules/socket.io || npm ci --prefix interop --no-audit --no-fund
+	python3 -c "import socketio, websocket, requests" 2>/dev/null \
+		|| PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q -r interop/socketio/requirements.txt
+
+## interop-socketio-reference: the Socket.IO client scripts against the Node socket.io reference server
+interop-socketio-reference: interop-deps
+	interop/socketio/prove
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --all-features
