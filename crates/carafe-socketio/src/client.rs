@@ -2,7 +2,6 @@
 //! packet to its namespace, in the order they arrived.
 
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -129,11 +128,7 @@ impl Client {
         // Most CONNECTs finish without waiting (no middleware, recovery from memory): run
         // them here, at once, so the answer is queued before this message's task goes on
         // and is written in the same turn; only one that waits moves to a task of its own.
-        let mut handling = Box::pin(self.clone().handle_queued(packet));
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        if handling.as_mut().poll(&mut cx).is_pending() {
-            tokio::spawn(handling);
-        }
+        crate::handler::run_eagerly(Box::pin(self.clone().handle_queued(packet)));
     }
 
     /// Handles a CONNECT, then what queued behind it, until the queue is empty.

@@ -118,3 +118,14 @@ where
 {
     Arc::new(move |socket, event| handler.call(socket, event))
 }
+
+/// Runs `future` now, on the calling task, as far as it goes without waiting; only a
+/// future that waits moves to a task of its own. Handlers that answer at once therefore
+/// answer in the order their events arrived (as the reference server's synchronous
+/// listeners do), and cost no task.
+pub(crate) fn run_eagerly(mut future: BoxFuture<()>) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if future.as_mut().poll(&mut cx).is_pending() {
+        tokio::spawn(future);
+    }
+}

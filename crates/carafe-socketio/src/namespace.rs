@@ -295,7 +295,7 @@ impl NsInner {
         write(&self.sockets).remove(&socket.0.id);
         self.adapter().del_all(&socket.0.id);
         for handler in read(&self.handlers.disconnect).iter() {
-            tokio::spawn(handler(socket.clone(), reason));
+            crate::handler::run_eagerly(handler(socket.clone(), reason));
         }
         self.check_empty();
     }
@@ -313,7 +313,10 @@ impl NsInner {
         let handler = read(&self.handlers.events).get(&name).cloned();
         let handler = handler.or_else(|| read(&self.handlers.any).clone());
         if let Some(handler) = handler {
-            tokio::spawn(handler(socket.clone(), Event::new(socket, name, id, args)));
+            crate::handler::run_eagerly(handler(
+                socket.clone(),
+                Event::new(socket, name, id, args),
+            ));
         }
     }
 

@@ -40,7 +40,6 @@ scenario!(
     "client-disconnect",
     PLAIN,
     client_disconnect,
-    #[ignore = "flaky: Client::on_close runs before the DISCONNECT still queued for the client's task, so the reason is sometimes \"transport close\" (siointerop report)"]
 );
 
 async fn acks(server: &Server, observed: &Observed) {
@@ -59,14 +58,7 @@ async fn order(server: &Server, observed: &Observed) {
     let report = server.records.only("/");
     assert_eq!(report.events.get("emit-back"), Some(&30), "{report:?}");
 }
-scenario!(
-    JS,
-    order,
-    "order",
-    PLAIN,
-    order,
-    #[ignore = "fails: each event's handler runs in its own task, so answers to events sent in a row go out in another order (Node keeps it; siointerop report)"]
-);
+scenario!(JS, order, "order", PLAIN, order,);
 
 async fn binary(server: &Server, _: &Observed) {
     let report = server.records.only("/");

@@ -5,9 +5,6 @@
 //! the same contract, and the scripts pass against it (`interop/socketio/prove`).
 #![allow(dead_code, unreachable_pub)]
 
-mod bridge;
-mod dynamic;
-
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,7 +15,9 @@ use carafe_socketio::{ConnectError, ConnectionStateRecovery, Error, Event, Socke
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub use dynamic::{Dyn, Spread};
+pub use carafe_socketio::packet::Spread;
+/// Any argument, binary included (the contract's `echo` sends it back unchanged).
+pub use carafe_socketio::Value as Dyn;
 
 /// The longest a whole client script may run.
 const SCRIPT_PATIENCE: Duration = Duration::from_secs(40);
@@ -381,8 +380,20 @@ pub struct Server {
 /// Starts the contract server on 127.0.0.1:0.
 pub async fn start(options: Options) -> Server {
     let (sio, records) = contract_server(options);
-    let addr = bridge::serve(sio.clone()).await;
+    let addr = serve(&sio).await;
     Server { addr, sio, records }
+}
+
+/// Serves `sio` (its Engine.IO endpoint, `/socket.io/`) on 127.0.0.1:0.
+async fn serve(sio: &SocketIo) -> SocketAddr {
+    let mut config = carafe_serve::Config::default();
+    config.access_log = false;
+    let mut server = carafe_serve::TcpServer::bind("127.0.0.1:0".parse().expect("literal"), config)
+        .expect("bind 127.0.0.1:0");
+    server.activate().expect("listen");
+    let addr = server.local_addr();
+    tokio::spawn(server.serve_forever(sio.engine()));
+    addr
 }
 
 /// The socket id in an observation (`welcome`, `client-disconnect`).
