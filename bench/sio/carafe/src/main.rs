@@ -4,8 +4,6 @@
 //! broadcasts `count` `tick` events carrying `size` bytes to every socket, then acks;
 //! WebSocket only; `--host H --port P`.
 
-mod glue;
-
 use carafe_socketio::{Event, Socket, SocketIo};
 use serde::Deserialize;
 
@@ -31,7 +29,7 @@ fn options() -> (String, u16) {
 }
 
 fn main() -> Result<(), carafe_serve::Error> {
-    let sio = SocketIo::builder().build();
+    let sio = SocketIo::builder().transports(false, true).build();
     let root = sio.namespace("/");
     root.on("ack", |_socket: Socket, mut event: Event| async move {
         let value: serde_json::Value = event.data()?;
@@ -51,5 +49,9 @@ fn main() -> Result<(), carafe_serve::Error> {
         }
     });
     let (host, port) = options();
-    glue::serve(sio, &host, port)
+    carafe_serve::run_simple(sio.engine())
+        .host(host)
+        .port(port)
+        .access_log(false)
+        .serve()
 }
