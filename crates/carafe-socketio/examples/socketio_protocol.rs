@@ -13,7 +13,7 @@
 
 use std::time::Duration;
 
-use carafe_socketio::packet::{Spread, Value};
+use carafe_socketio::packet::Spread;
 use carafe_socketio::{Event, Socket, SocketIo};
 use clap::Parser;
 
@@ -27,31 +27,22 @@ struct Args {
     host: String,
 }
 
-/// Every argument of `event`, binary ones included.
-fn arguments(event: &Event) -> Vec<Value> {
-    let args = event.args();
-    (0..args.len())
-        .map(|i| {
-            args.get::<Value>(i)
-                .and_then(Result::ok)
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
 fn setup(sio: &SocketIo, name: &str) {
     let ns = sio.namespace(name);
     ns.on_connect(|socket: Socket, auth: serde_json::Value| async move {
         let _ = socket.emit("auth", &auth);
     });
     ns.on("message", |socket: Socket, event: Event| async move {
-        let _ = socket.emit("message-back", &Spread(arguments(&event)));
+        if let Ok(args) = event.args().all() {
+            let _ = socket.emit("message-back", &Spread(args));
+        }
     });
     ns.on(
         "message-with-ack",
         |_socket: Socket, mut event: Event| async move {
-            let args = arguments(&event);
-            let _ = event.ack(&Spread(args));
+            if let Ok(args) = event.args().all() {
+                let _ = event.ack(&Spread(args));
+            }
         },
     );
 }

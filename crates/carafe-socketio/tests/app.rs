@@ -3,39 +3,25 @@
 //! reads the HTTP session the App's login route set — over real long-polling requests.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use carafe::{get, post, App, Session};
 use carafe_socketio::{Socket, SocketIo};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-const PATIENCE: Duration = Duration::from_secs(5);
+mod support;
 
-/// One HTTP/1.1 request with `Connection: close`; the status line, headers and body.
-async fn http(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> String {
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let cookie = match cookie {
-            "" => String::new(),
-            cookie => format!("Cookie: {cookie}\r\n"),
-        };
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{cookie}Content-Type: text/plain;charset=UTF-8\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await.expect("write");
-        let mut reply = Vec::new();
-        stream.read_to_end(&mut reply).await.expect("read");
-        String::from_utf8_lossy(&reply).into_owned()
-    };
-    tokio::time::timeout(PATIENCE, exchange)
-        .await
-        .expect("an answer in time")
+use support::{body_of, open_polling};
+
+/// The request headers that send the session `cookie` (none when it is empty).
+fn cookie_header(cookie: &str) -> Vec<(&'static str, &str)> {
+    match cookie {
+        "" => Vec::new(),
+        cookie => vec![("Cookie", cookie)],
+    }
 }
 
-fn body_of(reply: &str) -> &str {
-    reply.split_once("\r\n\r\n").map_or("", |(_, body)| body)
+/// One request to `addr`, with the session `cookie` unless it is empty.
+async fn http(addr: SocketAddr, method: &str, path: &str, cookie: &str, body: &str) -> String {
+    support::http(addr, method, path, &cookie_header(cookie), body).await
 }
 
 fn cookie_of(reply: &str) -> String {
@@ -64,49 +50,61 @@ async fn start() -> SocketAddr {
                 .unwrap_or_default();
             let _ = socket.emit("whoami", &(user, agent));
         });
+    sio.namespace("/details")
+        .on_connect(|socket: Socket, auth: serde_json::Value| async move {
+            let Some(handshake) = socket.handshake() else {
+                let _ = socket.emit("details", "no handshake");
+                return;
+            };
+            let age = handshake.issued.elapsed().unwrap_or_default();
+            let _ = socket.emit(
+                "details",
+                &serde_json::json!({
+                    "ip": handshake.address.map(|address| address.ip().to_string()),
+                    "secure": handshake.secure,
+                    "agent": handshake.headers.get("x-agent").and_then(|v| v.to_str().ok()),
+                    "path": handshake.uri.path(),
+                    "fresh": age < std::time::Duration::from_secs(60),
+                    "auth": auth,
+                }),
+            );
+        });
     let mut app = App::new();
     app.secret_key("a test secret");
     app.route("/", get(|| async { "home" }))
         .route("/login", post(login));
     sio.attach(&mut app);
-    let mut config = carafe_serve::Config::default();
-    config.access_log = false;
-    let mut server = carafe_serve::TcpServer::bind("127.0.0.1:0".parse().expect("literal"), config)
-        .expect("bind");
-    server.activate().expect("listen");
-    let addr = server.local_addr();
-    tokio::spawn(server.serve_forever(app));
-    addr
+    support::serve(app)
+}
+
+/// Opens a long-polling session with `headers`, sends `connect`, and returns what came
+/// back until the event `event` did.
+async fn connect_and_read(
+    addr: SocketAddr,
+    headers: &[(&str, &str)],
+    connect: &str,
+    event: &str,
+) -> String {
+    let sid = open_polling(addr, "&who=ana%20b", headers).await;
+    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let posted = support::http(addr, "POST", &path, headers, connect).await;
+    assert_eq!(body_of(&posted), "ok");
+    let mut seen = String::new();
+    for _ in 0..4 {
+        let polled = support::http(addr, "GET", &path, headers, "").await;
+        seen.push_str(body_of(&polled));
+        seen.push('\u{1e}');
+        if seen.contains(&format!("[\"{event}\"")) {
+            break;
+        }
+    }
+    seen
 }
 
 /// Opens a long-polling session with `cookie`, joins `/`, and returns what the connect
 /// handler emitted.
 async fn whoami(addr: SocketAddr, cookie: &str) -> String {
-    let open = http(
-        addr,
-        "GET",
-        "/socket.io/?EIO=4&transport=polling&who=ana%20b",
-        cookie,
-        "",
-    )
-    .await;
-    let open = body_of(&open);
-    assert!(open.starts_with("0{"), "an open packet: {open}");
-    let handshake: serde_json::Value = serde_json::from_str(&open[1..]).expect("json");
-    let sid = handshake["sid"].as_str().expect("sid").to_owned();
-    let path = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
-    let posted = http(addr, "POST", &path, cookie, "40").await;
-    assert_eq!(body_of(&posted), "ok");
-    let mut seen = String::new();
-    for _ in 0..4 {
-        let polled = http(addr, "GET", &path, cookie, "").await;
-        seen.push_str(body_of(&polled));
-        seen.push('\u{1e}');
-        if seen.contains("whoami") {
-            break;
-        }
-    }
-    seen
+    connect_and_read(addr, &cookie_header(cookie), "40", "whoami").await
 }
 
 #[tokio::test]
@@ -145,5 +143,33 @@ async fn a_tampered_session_cookie_reads_as_an_empty_session() {
     assert!(
         anonymous.contains(r#"42["whoami",null,"ana b"]"#),
         "{anonymous}"
+    );
+}
+
+#[tokio::test]
+async fn socketio_handlers_read_the_handshake_request() {
+    let addr = start().await;
+    let seen = connect_and_read(
+        addr,
+        &[("X-Agent", "test-agent")],
+        r#"40/details,{"token":"t"}"#,
+        "details",
+    )
+    .await;
+    let packet = seen
+        .split('\u{1e}')
+        .find_map(|packet| packet.strip_prefix("42/details,"))
+        .unwrap_or_else(|| panic!("a details event: {seen}"));
+    let event: serde_json::Value = serde_json::from_str(packet).expect("json");
+    assert_eq!(
+        event,
+        serde_json::json!(["details", {
+            "ip": "127.0.0.1",
+            "secure": false,
+            "agent": "test-agent",
+            "path": "/socket.io/",
+            "fresh": true,
+            "auth": {"token": "t"},
+        }])
     );
 }

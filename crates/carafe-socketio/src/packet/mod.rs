@@ -340,6 +340,27 @@ impl Args {
             .collect()
     }
 
+    /// Every argument as a [`Value`], binary ones as bytes: what an echo sends back as
+    /// they came, with [`Spread`].
+    ///
+    /// ```
+    /// # use bytes::Bytes;
+    /// # use carafe_socketio::packet::{Decoder, PacketData, Value};
+    /// let mut decoder = Decoder::new();
+    /// assert!(decoder.decode_text(Bytes::from_static(b"51-[\"a\",1,{\"_placeholder\":true,\"num\":0}]"))?.is_none());
+    /// let packet = decoder.decode_binary(Bytes::from_static(&[7]))?.unwrap();
+    /// let PacketData::Event { args, .. } = packet.data else { panic!() };
+    /// let all = args.all()?;
+    /// assert_eq!(all.len(), 2);
+    /// assert_eq!(all[1], Value::Bytes(Bytes::from_static(&[7])));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn all(&self) -> Result<Vec<Value>, serde_json::Error> {
+        (0..self.len())
+            .filter_map(|index| self.get::<Value>(index))
+            .collect()
+    }
+
     /// Like [`deserialize`](Args::deserialize), and on failure the path of the value that
     /// failed (`amount`, `[1].item`, `.` for the whole) with the error.
     pub(crate) fn deserialize_with_path<T: DeserializeOwned>(

@@ -156,11 +156,7 @@ fn rooms(socket: &Socket) -> Vec<String> {
 
 /// Every argument of an event, binary included.
 fn args_of(event: &Event) -> Result<Vec<Dyn>, Error> {
-    let args = event.args();
-    (0..args.len())
-        .map(|i| args.get::<Dyn>(i).unwrap_or(Ok(Dyn::Null)))
-        .collect::<Result<_, _>>()
-        .map_err(Error::Payload)
+    event.args().all().map_err(Error::Payload)
 }
 
 /// Registers the contract's handlers on namespace `name`.
