@@ -79,7 +79,11 @@ async fn a_server_close_answers_the_pending_poll_with_close() {
         assert_eq!(status_of(&posted), 200, "{posted}");
     })
     .await;
-    assert_eq!(body_of(&poll).split('\u{1e}').last(), Some("1"), "{poll}");
+    assert_eq!(
+        body_of(&poll).split('\u{1e}').next_back(),
+        Some("1"),
+        "{poll}"
+    );
     assert_eq!(next_reason(&mut reasons).await, "forced close");
 }
 
