@@ -69,9 +69,12 @@
   const showClosed = (result) => {
     closed = true;
     $('countdown').textContent = '—';
+    $('countdown').classList.remove('soon');
     $('clock-label').textContent = 'Ended';
+    $('price-label').textContent = 'Final price';
     const form = $('bid-form');
     if (form) form.hidden = true;
+    status('', '');
     const el = $('result');
     el.hidden = false;
     el.textContent = '';
