@@ -3,11 +3,19 @@
 CARGO ?= cargo
 PORT ?= 8082
 
-.PHONY: run test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws bench-sio interop-deps interop-socketio-reference
+.PHONY: run hello test ci fmt lint unit doc bench fuzz clean autobahn autobahn-deps autobahn-deflate bench-ws bench-sio interop-deps e2e-deps auction-deps interop-socketio-reference
 
-## run: the main example (http://127.0.0.1:$(PORT))
-run:
+## run: the flagship example, a live auction (examples/auction) on http://127.0.0.1:$(PORT)
+run: auction-deps
+	$(CARGO) run --release -p auction -- --host 127.0.0.1 --port $(PORT) --data ./auction-data
+
+## hello: the ten-line example of the README (http://127.0.0.1:$(PORT))
+hello:
 	$(CARGO) run --release --example hello -- --host 127.0.0.1 --port $(PORT)
+
+## auction-deps: the auction page's npm socket.io-client (examples/auction/node_modules), when missing
+auction-deps:
+	test -d examples/auction/node_modules/socket.io-client || npm ci --prefix examples/auction --omit=dev --no-audit --no-fund
 
 ## test: every gate and every test, as CI runs them
 test: fmt lint unit doc autobahn
@@ -18,7 +26,7 @@ fmt:
 lint:
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-unit: interop-deps autobahn-deps
+unit: interop-deps autobahn-deps e2e-deps
 	$(CARGO) test --workspace --all-features
 
 ## interop-deps: the npm and PyPI clients the interop tests drive (interop/package.json,
@@ -32,6 +40,11 @@ interop-deps:
 ## interop-socketio-reference: the Socket.IO client scripts against the Node socket.io reference server
 interop-socketio-reference: interop-deps
 	interop/socketio/prove
+
+## e2e-deps: what the auction's browser test drives: /usr/bin/chromium (apt) and playwright-core (npm)
+e2e-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium) || (sudo apt-get update && sudo apt-get install -y chromium)
+	test -d examples/auction/node_modules/playwright-core || npm ci --prefix examples/auction --no-audit --no-fund
 
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --all-features

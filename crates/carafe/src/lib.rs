@@ -23,11 +23,13 @@
 //! | [`abort`], [`Result`] (`error.rs`), [`debug_page_allowed`] (`error_page.rs`) | `abort`, debugger | errors, the debug and production error pages |
 //! | [`url_for`] (`url.rs`) | `url_for` | building URLs from endpoints |
 //! | [`testing`] | `app.test_client()` | the in-process test client |
+//! | [`csrf`] | Flask-WTF's `CSRFProtect`, `csrf_token()` | session-bound form tokens, their template global and checking extractors |
 
 mod app;
 mod blueprint;
 pub mod cli;
 mod config;
+pub mod csrf;
 mod error;
 mod error_page;
 pub mod extract;

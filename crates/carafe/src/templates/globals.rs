@@ -127,7 +127,8 @@ fn resolve_url_for(endpoint: &str, params: &[(String, String)]) -> Result<String
     })
 }
 
-/// The per-request globals: `request`, `session` and `get_flashed_messages`.
+/// The per-request globals: `request`, `session`, `get_flashed_messages` and
+/// `csrf_token` (see [`crate::csrf`]).
 pub(super) fn request_globals(parts: &RequestParts, session: Session) -> Value {
     let flashes = session.clone();
     let get_flashed = Value::from_function(
@@ -137,10 +138,13 @@ pub(super) fn request_globals(parts: &RequestParts, session: Session) -> Value {
             flashed_messages(&flashes, with_categories, category_filter, &kwargs)
         },
     );
+    let csrf_session = session.clone();
+    let csrf_token = Value::from_function(move || crate::csrf::generate_csrf(&csrf_session));
     Value::from_pairs([
         ("request", request_value(parts)),
         ("session", Value::from_object(SessionView(session))),
         ("get_flashed_messages", get_flashed),
+        ("csrf_token", csrf_token),
     ])
 }
 

@@ -10,7 +10,7 @@
 //! - `{% extends %}`, `{% include %}`, `{% import %}` and macros find templates in the
 //!   same folders;
 //! - every template sees `request`, `session`, `config` (without the secret keys),
-//!   `get_flashed_messages()` and `url_for()`;
+//!   `get_flashed_messages()`, `url_for()` and `csrf_token()` ([`crate::csrf`]);
 //! - with [`Config::templates_auto_reload`](crate::Config::templates_auto_reload) (on in
 //!   debug mode) a template is reloaded when its file changes; otherwise each template is
 //!   read and compiled once.
