@@ -24,7 +24,11 @@ async fn comment(CsrfForm(comment): CsrfForm<Comment>) -> String {
 
 async fn upload(CsrfMultipartForm(form): CsrfMultipartForm) -> String {
     let file = form.file("photo").map_or(0, |file| file.len());
-    format!("{} bytes for {}", file, form.get("title").unwrap_or_default())
+    format!(
+        "{} bytes for {}",
+        file,
+        form.get("title").unwrap_or_default()
+    )
 }
 
 fn app() -> App {
@@ -41,7 +45,10 @@ fn app() -> App {
 /// Renders the page and returns the token its hidden field carries.
 async fn token_of(client: &TestClient) -> String {
     let html = client.get("/").await.text().await;
-    let start = html.find("value=\"").unwrap_or_else(|| panic!("a value attribute in {html}")) + 7;
+    let start = html
+        .find("value=\"")
+        .unwrap_or_else(|| panic!("a value attribute in {html}"))
+        + 7;
     let end = html[start..].find('"').expect("a closing quote") + start;
     html[start..end].to_owned()
 }
@@ -119,9 +126,12 @@ async fn multipart_uploads_are_checked_too() {
     let client = app().test_client();
     let token = token_of(&client).await;
     let form = || {
-        MultipartForm::new()
-            .text("title", "lamp")
-            .file("photo", "a.png", "image/png", b"12345".to_vec())
+        MultipartForm::new().text("title", "lamp").file(
+            "photo",
+            "a.png",
+            "image/png",
+            b"12345".to_vec(),
+        )
     };
     let refused = client.post("/upload").multipart(form()).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);

@@ -7,10 +7,10 @@ use argon2::Argon2;
 use carafe::csrf::CsrfForm;
 use carafe::session::{flash, flash_with_category};
 use carafe::templates::render_template;
-use serde_json::json;
-use carafe::{Query, Redirect, Response, Session, State, StatusCode};
 use carafe::{IntoResponse, Result};
+use carafe::{Query, Redirect, Response, Session, State, StatusCode};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::db::User;
 use crate::{now_ms, AppState};
@@ -67,9 +67,11 @@ pub fn check_password(password: &str) -> std::result::Result<(), &'static str> {
 /// Hashes a password with argon2id and a random salt (PHC string format).
 pub fn hash_password(password: &str) -> std::result::Result<String, argon2::password_hash::Error> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|_| argon2::password_hash::Error::SaltInvalid(
-        argon2::password_hash::errors::InvalidValue::Malformed,
-    ))?;
+    getrandom::fill(&mut salt).map_err(|_| {
+        argon2::password_hash::Error::SaltInvalid(
+            argon2::password_hash::errors::InvalidValue::Malformed,
+        )
+    })?;
     let salt = SaltString::encode_b64(&salt)?;
     Ok(Argon2::default()
         .hash_password(password.as_bytes(), &salt)?
@@ -120,7 +122,10 @@ pub async fn signup(
         return form_again("signup.html", &session, message, &name, &form.next);
     };
     log_in(&session, &user);
-    flash(&session, &format!("Welcome, {}! Your account is ready.", user.name));
+    flash(
+        &session,
+        format!("Welcome, {}! Your account is ready.", user.name),
+    );
     Ok(Redirect::see_other(safe_next(&form.next)).into_response())
 }
 
@@ -148,7 +153,7 @@ pub async fn login(
         return form_again("login.html", &session, message, &name, &form.next);
     };
     log_in(&session, &user);
-    flash(&session, &format!("Welcome back, {}!", user.name));
+    flash(&session, format!("Welcome back, {}!", user.name));
     Ok(Redirect::see_other(safe_next(&form.next)).into_response())
 }
 

@@ -135,7 +135,11 @@ pub fn parse_cents(text: &str) -> Option<i64> {
     if fraction.len() > 2 || whole.len() > 9 {
         return None;
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let fraction: i64 = match fraction.len() {
         0 => 0,
         1 => fraction.parse::<i64>().ok()? * 10,

@@ -380,15 +380,27 @@ mod tests {
         let seller = db.create_user("sam", "h", 0).expect("ok").expect("new");
         let bidder = db.create_user("bo", "h", 0).expect("ok").expect("new");
         let id = item(&db, &seller, 10_000);
-        let (bid, item) = db.place_bid(id, &bidder, 1000, 1).expect("ok").expect("accepted");
-        assert_eq!((bid.cents, item.top_cents, item.bid_count), (1000, Some(1000), 1));
+        let (bid, item) = db
+            .place_bid(id, &bidder, 1000, 1)
+            .expect("ok")
+            .expect("accepted");
+        assert_eq!(
+            (bid.cents, item.top_cents, item.bid_count),
+            (1000, Some(1000), 1)
+        );
         let low = db.place_bid(id, &bidder, 1050, 2).expect("ok");
-        assert!(matches!(low, Err(Refusal::TooLow { min_cents: 1100 })), "{low:?}");
+        assert!(
+            matches!(low, Err(Refusal::TooLow { min_cents: 1100 })),
+            "{low:?}"
+        );
         let own = db.place_bid(id, &seller, 5000, 2).expect("ok");
         assert_eq!(own, Err(Refusal::OwnItem));
         let late = db.place_bid(id, &bidder, 5000, 10_000).expect("ok");
         assert_eq!(late, Err(Refusal::Over));
-        assert_eq!(db.place_bid(99, &bidder, 5000, 2).expect("ok"), Err(Refusal::NotFound));
+        assert_eq!(
+            db.place_bid(99, &bidder, 5000, 2).expect("ok"),
+            Err(Refusal::NotFound)
+        );
         let stored = db.item(id).expect("ok").expect("found");
         assert_eq!(stored.top_bidder.as_deref(), Some("bo"));
     }

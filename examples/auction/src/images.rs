@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use carafe::extract::UploadedFile;
-use carafe::response::send_from_directory;
 use carafe::http::{HeaderMap, Method};
+use carafe::response::send_from_directory;
 use carafe::{Path as UrlPath, Response, State};
 
 use crate::AppState;
@@ -80,7 +80,9 @@ impl ImageError {
 
 /// Checks an uploaded file: present, not too large, a raster image by its bytes.
 pub async fn validate(file: Option<&UploadedFile>) -> Result<(ImageKind, Vec<u8>), ImageError> {
-    let file = file.filter(|file| !file.is_empty()).ok_or(ImageError::Missing)?;
+    let file = file
+        .filter(|file| !file.is_empty())
+        .ok_or(ImageError::Missing)?;
     if file.len() > MAX_IMAGE_BYTES {
         return Err(ImageError::TooLarge);
     }
@@ -112,7 +114,13 @@ pub fn random_hex(n: usize) -> String {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes().iter().copied().cycle().take(n).collect();
+        bytes = nanos
+            .to_le_bytes()
+            .iter()
+            .copied()
+            .cycle()
+            .take(n)
+            .collect();
     }
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -4,9 +4,9 @@
 use carafe::csrf::CsrfMultipartForm;
 use carafe::session::flash;
 use carafe::templates::render_template;
-use serde_json::json;
 use carafe::{abort, IntoResponse, Path, Redirect, Response, Result, Session, State, StatusCode};
 use serde::Serialize;
+use serde_json::json;
 
 use crate::accounts::current_user;
 use crate::bids::{format_cents, min_next_cents, parse_cents};
@@ -189,10 +189,8 @@ pub async fn create(
         (checked, image) => {
             let mut errors = checked.err().unwrap_or_default();
             errors.extend(image.err().map(images::ImageError::message));
-            let html = render_template(
-                "new_item.html",
-                json!({ "form": fields, "errors": errors }),
-            )?;
+            let html =
+                render_template("new_item.html", json!({ "form": fields, "errors": errors }))?;
             return Ok((StatusCode::BAD_REQUEST, html).into_response());
         }
     };
@@ -235,7 +233,9 @@ mod tests {
 
     #[test]
     fn every_problem_is_named() {
-        let errors = form("", "free", "5", "seconds").check().expect_err("invalid");
+        let errors = form("", "free", "5", "seconds")
+            .check()
+            .expect_err("invalid");
         assert_eq!(errors.len(), 3, "{errors:?}");
         assert!(form("Lamp", "1", "31", "days").check().is_err());
         assert!(form("Lamp", "1", "1", "fortnights").check().is_err());

@@ -33,8 +33,8 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use carafe::extract::MultipartLimits;
-use carafe::response::send_from_directory;
 use carafe::http::{HeaderMap, Method};
+use carafe::response::send_from_directory;
 use carafe::{get, post, App, Path as UrlPath, Response};
 use carafe_socketio::SocketIo;
 
@@ -99,7 +99,11 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::DataFolder(path, error) => {
-                write!(f, "cannot create the data folder {}: {error}", path.display())
+                write!(
+                    f,
+                    "cannot create the data folder {}: {error}",
+                    path.display()
+                )
             }
             StartError::Database(error) => write!(f, "database error: {error}"),
             StartError::Demo(error) => write!(f, "cannot write the demo images: {error}"),
@@ -120,7 +124,9 @@ impl From<rusqlite::Error> for StartError {
 pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Builds the auction: opens (or creates) the data folder, seeds the demo once, and
@@ -168,7 +174,9 @@ fn app(state: AppState, secret: &str) -> App {
     app.secret_key(secret)
         .template_folder(Path::new(CRATE_DIR).join("templates"))
         .static_folder(Path::new(CRATE_DIR).join("static"))
-        .max_content_length(usize::try_from(images::MAX_IMAGE_BYTES).unwrap_or(usize::MAX) + 64 * 1024)
+        .max_content_length(
+            usize::try_from(images::MAX_IMAGE_BYTES).unwrap_or(usize::MAX) + 64 * 1024,
+        )
         .multipart_limits(
             MultipartLimits::default()
                 .max_parts(16)

@@ -151,7 +151,12 @@ impl Live {
         Ok(())
     }
 
-    async fn bid(&self, socket: &Socket, request: BidRequest, ack: AckSender) -> Result<(), String> {
+    async fn bid(
+        &self,
+        socket: &Socket,
+        request: BidRequest,
+        ack: AckSender,
+    ) -> Result<(), String> {
         let outcome = self.place(socket, &request);
         let update = match outcome {
             Ok(update) => update,
@@ -176,11 +181,10 @@ impl Live {
         };
         let cents = parse_cents(&amount).ok_or(Refusal::Invalid)?;
         let placed = self.db.place_bid(request.item, &user, cents, now_ms());
-        let (bid, item) = placed
-            .map_err(|error| {
-                tracing::error!("storing a bid failed: {error}");
-                Refusal::Invalid
-            })??;
+        let (bid, item) = placed.map_err(|error| {
+            tracing::error!("storing a bid failed: {error}");
+            Refusal::Invalid
+        })??;
         let view = ItemView::new(item, bid.placed_ms);
         Ok(BidUpdate {
             amount: format_cents(bid.cents),
@@ -224,7 +228,9 @@ impl Live {
 
     /// Marks an ended item closed and announces the result to its room.
     async fn close(&self, item_id: i64) -> Result<(), String> {
-        self.db.close_item(item_id).map_err(|error| error.to_string())?;
+        self.db
+            .close_item(item_id)
+            .map_err(|error| error.to_string())?;
         let Some(item) = self.db.item(item_id).map_err(|error| error.to_string())? else {
             return Ok(());
         };

@@ -16,7 +16,12 @@ use clap::Parser;
 #[command(about, long_about = None)]
 struct Args {
     /// The data folder: the SQLite database and the uploaded images.
-    #[arg(long, env = "AUCTION_DATA", default_value = "auction-data", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "AUCTION_DATA",
+        default_value = "auction-data",
+        value_name = "DIR"
+    )]
     data: PathBuf,
 
     /// Do not seed the demo items into an empty database.
@@ -55,8 +60,7 @@ fn main() -> ExitCode {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_target(false)
         .init();

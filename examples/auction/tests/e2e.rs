@@ -182,14 +182,24 @@ fn demo_items_are_seeded_once_and_survive_a_restart() {
 
     let server = Server::start(data.path(), port, true);
     let home = http_get(port, "/");
-    assert_eq!(home.matches("href=\"/items/").count(), 4, "not seeded twice");
+    assert_eq!(
+        home.matches("href=\"/items/").count(),
+        4,
+        "not seeded twice"
+    );
     let item = http_get(port, "/items/1");
-    assert!(item.contains("demo-bidder"), "the demo bid survives: {item}");
+    assert!(
+        item.contains("demo-bidder"),
+        "the demo bid survives: {item}"
+    );
     server.stop();
 
     let empty = tempfile::tempdir().expect("temp data dir");
     let server = Server::start(empty.path(), free_port(), false);
     let home = http_get(server.port, "/");
-    assert!(home.contains("Nothing for sale yet"), "--no-demo seeds nothing");
+    assert!(
+        home.contains("Nothing for sale yet"),
+        "--no-demo seeds nothing"
+    );
     server.stop();
 }

@@ -47,7 +47,11 @@ async fn sign_up(client: &TestClient, name: &str) -> carafe::testing::TestRespon
     let csrf = token(client, "/signup").await;
     client
         .post("/signup")
-        .form(&[("csrf_token", csrf.as_str()), ("name", name), ("password", PASSWORD)])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", name),
+            ("password", PASSWORD),
+        ])
         .await
 }
 
@@ -68,14 +72,20 @@ async fn signing_up_logs_in_with_a_welcome() {
     let answer = sign_up(&site.client, "ana").await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     let home = site.client.get("/").await.text().await;
-    assert!(home.contains("Welcome, ana! Your account is ready."), "{home}");
+    assert!(
+        home.contains("Welcome, ana! Your account is ready."),
+        "{home}"
+    );
     assert!(home.contains("Sell an item"), "{home}");
 }
 
 #[tokio::test]
 async fn a_taken_or_bad_name_is_refused_with_a_message() {
     let site = site();
-    assert_eq!(sign_up(&site.client, "ana").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        sign_up(&site.client, "ana").await.status(),
+        StatusCode::SEE_OTHER
+    );
     let csrf = token(&site.client, "/").await;
     site.client
         .post("/logout")
@@ -103,7 +113,11 @@ async fn logging_in_checks_the_password() {
     let wrong = site
         .client
         .post("/login")
-        .form(&[("csrf_token", csrf.as_str()), ("name", "ana"), ("password", "nope nope")])
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("name", "ana"),
+            ("password", "nope nope"),
+        ])
         .await;
     assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
     assert!(wrong.text().await.contains("Wrong user name or password."));
@@ -154,16 +168,29 @@ async fn uploads_are_checked_by_type_and_size() {
     sign_up(&site.client, "ana").await;
     let csrf = token(&site.client, "/items/new").await;
     let cases = [
-        (("notes.png", "image/png", b"just text".to_vec()), "must be a PNG"),
+        (
+            ("notes.png", "image/png", b"just text".to_vec()),
+            "must be a PNG",
+        ),
         (("a.png", "text/plain", PNG.to_vec()), "must be a PNG"),
-        (("", "application/octet-stream", Vec::new()), "Choose a photo"),
+        (
+            ("", "application/octet-stream", Vec::new()),
+            "Choose a photo",
+        ),
     ];
     for (file, message) in cases {
-        let answer = site.client.post("/items/new").multipart(listing(&csrf, file)).await;
+        let answer = site
+            .client
+            .post("/items/new")
+            .multipart(listing(&csrf, file))
+            .await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
         let page = answer.text().await;
         assert!(page.contains(message), "{message}: {page}");
-        assert!(page.contains("value=\"Brass lamp\""), "the form keeps its values");
+        assert!(
+            page.contains("value=\"Brass lamp\""),
+            "the form keeps its values"
+        );
     }
     let mut huge = PNG.to_vec();
     huge.resize(5 * 1024 * 1024 + 1, 0);
@@ -185,7 +212,10 @@ async fn a_listed_item_has_a_page_and_an_image_with_an_etag() {
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
     assert_eq!(created.header("location"), Some("/items/1"));
     let page = site.client.get("/items/1").await.text().await;
-    assert!(page.contains("Brass lamp") && page.contains("$12.50"), "{page}");
+    assert!(
+        page.contains("Brass lamp") && page.contains("$12.50"),
+        "{page}"
+    );
     let marker = "src=\"/images/";
     let start = page.find(marker).expect("an image") + 5;
     let end = page[start..].find('"').expect("quote") + start;
@@ -194,20 +224,22 @@ async fn a_listed_item_has_a_page_and_an_image_with_an_etag() {
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.header("etag").expect("an ETag").to_owned();
     assert_eq!(first.bytes().await.as_ref(), PNG);
-    let again = site
-        .client
-        .get(image)
-        .header("If-None-Match", &etag)
-        .await;
+    let again = site.client.get(image).header("If-None-Match", &etag).await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
-    assert_eq!(site.client.get("/items/2").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        site.client.get("/items/2").await.status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
 async fn bids_without_a_login_are_refused_over_socketio() {
     let site = site();
     let mut socket = site.sio.test_client();
-    socket.connect("/item", None).await.expect("connect to /item");
+    socket
+        .connect("/item", None)
+        .await
+        .expect("connect to /item");
     let bid = json!({ "item": 1, "amount": "20" });
     let answer = socket
         .emit_with_ack("/item", "bid", &bid)
