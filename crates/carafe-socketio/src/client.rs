@@ -207,6 +207,7 @@ impl Client {
                     pid: Some(session.pid),
                     data: Some(session.data),
                     recovered: true,
+                    auth: auth.clone(),
                 };
                 (origin, session.rooms, restored.missed)
             }
@@ -214,6 +215,7 @@ impl Client {
                 let pid = ns.config.recovery.map(|_| crate::recovery::generate_pid());
                 let origin = Origin {
                     pid,
+                    auth: auth.clone(),
                     ..Origin::default()
                 };
                 (origin, Vec::new(), Vec::new())

@@ -46,6 +46,8 @@ pub(crate) struct SocketInner {
     pub(crate) pid: Option<Arc<str>>,
     /// Whether this socket took over a recovered session.
     recovered: bool,
+    /// The `auth` payload of the client's CONNECT packet (`{}` when it sent none).
+    auth: serde_json::Value,
 }
 
 /// How a socket starts: a new id, or a recovered session's.
@@ -55,6 +57,7 @@ pub(crate) struct Origin {
     pub(crate) pid: Option<Arc<str>>,
     pub(crate) data: Option<serde_json::Value>,
     pub(crate) recovered: bool,
+    pub(crate) auth: serde_json::Value,
 }
 
 impl fmt::Debug for Socket {
@@ -77,6 +80,7 @@ impl Socket {
             data: Mutex::new(origin.data.unwrap_or_default()),
             pid: origin.pid,
             recovered: origin.recovered,
+            auth: origin.auth,
         }))
     }
 
@@ -84,6 +88,19 @@ impl Socket {
     /// state recovery): same id, rooms and data, and the missed packets were sent.
     pub fn recovered(&self) -> bool {
         self.0.recovered
+    }
+
+    /// The `auth` payload the client sent when it connected to this namespace
+    /// (`socket.handshake.auth` in Node's server): `{}` when it sent none. Connect
+    /// handlers and middleware also receive it as an argument.
+    ///
+    /// ```no_run
+    /// # fn f(socket: carafe_socketio::Socket) {
+    /// let token = socket.auth().get("token").and_then(|token| token.as_str());
+    /// # }
+    /// ```
+    pub fn auth(&self) -> &serde_json::Value {
+        &self.0.auth
     }
 
     /// The socket id.

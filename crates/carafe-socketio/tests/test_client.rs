@@ -11,6 +11,31 @@ use carafe_socketio::{ConnectError, DisconnectReason, Error, Event, Socket, Sock
 use serde_json::json;
 
 #[tokio::test]
+async fn a_socket_keeps_the_auth_it_connected_with() {
+    let sio = SocketIo::builder().build();
+    sio.namespace("/item")
+        .on("whoami", |socket: Socket, mut event: Event| async move {
+            event.ack(socket.auth())
+        });
+    let mut with = sio.test_client();
+    with.connect("/item", Some(json!({"token": "abc"})))
+        .await
+        .unwrap();
+    let answer = with.emit_with_ack("/item", "whoami", &()).await.unwrap();
+    assert_eq!(
+        answer.deserialize::<serde_json::Value>().unwrap(),
+        json!({"token": "abc"})
+    );
+    let mut without = sio.test_client();
+    without.connect("/item", None).await.unwrap();
+    let answer = without.emit_with_ack("/item", "whoami", &()).await.unwrap();
+    assert_eq!(
+        answer.deserialize::<serde_json::Value>().unwrap(),
+        json!({})
+    );
+}
+
+#[tokio::test]
 async fn connect_handler_gets_auth_and_event_acks_come_back() {
     let sio = SocketIo::builder().build();
     sio.namespace("/item")
