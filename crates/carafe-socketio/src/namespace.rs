@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use tokio::sync::mpsc;
 
 use crate::adapter::{
-    Adapter, AdapterFactory, BroadcastOptions, LocalSockets, Room, Session, SocketId,
+    Adapter, AdapterFactory, BroadcastOptions, IdMap, LocalSockets, Room, Session, SocketId,
 };
 use crate::error::{ConnectError, DisconnectReason};
 use crate::handler::{
@@ -56,7 +56,7 @@ pub(crate) struct NsInner {
     pub(crate) name: String,
     pub(crate) config: Arc<Config>,
     handlers: Arc<Handlers>,
-    sockets: RwLock<HashMap<SocketId, Socket>>,
+    sockets: RwLock<IdMap<Socket>>,
     adapter: OnceLock<Arc<dyn Adapter>>,
     /// One ack id counter for socket emits and broadcasts alike, so they never collide.
     next_ack: AtomicU64,
@@ -98,6 +98,18 @@ impl LocalSockets for Local {
         };
         let socket = read(&ns.sockets).get(id).cloned();
         socket.is_some_and(|socket| socket.0.conn.send(packet))
+    }
+
+    fn deliver_each(&self, ids: &mut dyn Iterator<Item = &SocketId>, packet: &Encoded) -> usize {
+        let Some(ns) = self.0.upgrade() else {
+            return 0;
+        };
+        // Sending only queues the packet and wakes the writer (a full buffer closes the
+        // session later, from its own task), so nothing here takes this lock again.
+        let sockets = read(&ns.sockets);
+        ids.filter_map(|id| sockets.get(id))
+            .filter(|socket| socket.0.conn.send(packet))
+            .count()
     }
 
     fn disconnect(&self, id: &str, close: bool) {

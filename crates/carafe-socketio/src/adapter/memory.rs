@@ -5,8 +5,8 @@ use std::future::ready;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
-    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, LocalSockets, RestoredSession, Room,
-    Session, SessionStore, SocketId, SocketSummary,
+    Adapter, AdapterFactory, AdapterFuture, BroadcastOptions, IdMap, IdSet, LocalSockets,
+    RestoredSession, Room, Session, SessionStore, SocketId, SocketSummary,
 };
 use crate::packet::Encoded;
 
@@ -52,9 +52,9 @@ impl std::fmt::Debug for MemoryAdapter {
 #[derive(Default)]
 struct Index {
     /// Room to the sockets in it.
-    rooms: HashMap<Room, HashSet<SocketId>>,
+    rooms: HashMap<Room, IdSet>,
     /// Socket to the rooms it is in.
-    sids: HashMap<SocketId, HashSet<Room>>,
+    sids: IdMap<HashSet<Room>>,
 }
 
 impl MemoryAdapter {
@@ -129,36 +129,44 @@ impl MemoryAdapter {
 
     /// The sockets `opts` addresses, each once.
     fn targets(&self, opts: &BroadcastOptions) -> Vec<SocketId> {
+        let mut targets = Vec::new();
+        self.each_target(opts, &mut |ids| targets.extend(ids.cloned()));
+        targets
+    }
+
+    /// Calls `visit` once with the sockets `opts` addresses, each once, while the index
+    /// is read-locked (so `visit` must not change rooms).
+    fn each_target<R>(
+        &self,
+        opts: &BroadcastOptions,
+        visit: &mut dyn FnMut(&mut dyn Iterator<Item = &SocketId>) -> R,
+    ) -> R {
         let index = self.read();
         let except = index.members(&opts.except);
         let keep = |id: &&SocketId| !except.contains(*id);
         match opts.rooms.as_slice() {
-            [] => index.sids.keys().filter(keep).cloned().collect(),
-            [room] => index
-                .rooms
-                .get(room)
-                .map(|ids| ids.iter().filter(keep).cloned().collect())
-                .unwrap_or_default(),
+            [] => visit(&mut index.sids.keys().filter(keep)),
+            [room] => match index.rooms.get(room) {
+                Some(ids) => visit(&mut ids.iter().filter(keep)),
+                None => visit(&mut std::iter::empty()),
+            },
             rooms => {
                 let mut all = index.members(rooms);
                 all.retain(|id| !except.contains(id));
-                all.into_iter().collect()
+                visit(&mut all.iter())
             }
         }
     }
 
+    /// Queues `packet` for every socket `opts` addresses, in one pass over the index.
     fn deliver_all(&self, packet: &Encoded, opts: &BroadcastOptions) -> usize {
-        let targets = self.targets(opts);
-        targets
-            .iter()
-            .filter(|id| self.local.deliver(id, packet))
-            .count()
+        self.each_target(opts, &mut |ids| self.local.deliver_each(ids, packet))
     }
 }
 
 impl Index {
     /// The sockets in any of `rooms`.
-    fn members(&self, rooms: &[Room]) -> HashSet<SocketId> {
+    fn members(&self, rooms: &[Room]) -> IdSet {
         rooms
             .iter()
             .filter_map(|room| self.rooms.get(room))

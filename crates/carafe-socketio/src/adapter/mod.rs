@@ -31,6 +31,18 @@ pub type Room = Arc<str>;
 /// A Socket.IO socket id (one per namespace connection).
 pub type SocketId = Arc<str>;
 
+/// How maps keyed by socket id hash: foldhash, seeded per process. Socket ids are made
+/// by the server from random bits (`sid::generate`), never chosen by a client, so the
+/// flooding resistance of std's SipHash buys nothing here, and a broadcast looks up
+/// every recipient's id (SipHash was about a tenth of a broadcast's instructions).
+pub(crate) type IdHasher = foldhash::fast::RandomState;
+
+/// A map keyed by socket id.
+pub(crate) type IdMap<V> = std::collections::HashMap<SocketId, V, IdHasher>;
+
+/// A set of socket ids.
+pub(crate) type IdSet = std::collections::HashSet<SocketId, IdHasher>;
+
 /// What an adapter request returns: a boxed future, so the trait stays object-safe.
 pub type AdapterFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AdapterError>> + Send + 'a>>;
 
@@ -133,6 +145,13 @@ impl std::error::Error for AdapterError {}
 pub trait LocalSockets: Send + Sync + 'static {
     /// Queues an encoded packet for socket `id`; `false` when it is not connected here.
     fn deliver(&self, id: &str, packet: &Encoded) -> bool;
+
+    /// Queues one encoded packet for each socket of `ids`; how many were connected here.
+    /// A broadcast's fan-out: the default calls [`deliver`](Self::deliver) per id, an
+    /// implementation may do the per-call work (locks, lookups) once for all.
+    fn deliver_each(&self, ids: &mut dyn Iterator<Item = &SocketId>, packet: &Encoded) -> usize {
+        ids.filter(|id| self.deliver(id, packet)).count()
+    }
 
     /// Disconnects socket `id` from the namespace (`close`: close the whole connection).
     fn disconnect(&self, id: &str, close: bool);
