@@ -112,6 +112,17 @@ impl LocalSockets for Local {
             .count()
     }
 
+    fn deliver_to_every(&self, packet: &Encoded) -> Option<usize> {
+        let ns = self.0.upgrade()?;
+        let sockets = read(&ns.sockets);
+        Some(
+            sockets
+                .values()
+                .filter(|socket| socket.0.conn.send(packet))
+                .count(),
+        )
+    }
+
     fn disconnect(&self, id: &str, close: bool) {
         let Some(ns) = self.0.upgrade() else { return };
         let socket = read(&ns.sockets).get(id).cloned();

@@ -168,3 +168,38 @@ async fn a_client_disconnected_by_the_server_can_connect_again_on_the_same_conne
     let answer = client.emit_with_ack("/", "hi", &()).await.unwrap();
     assert_eq!(answer.deserialize::<String>().unwrap(), "hi");
 }
+
+#[tokio::test]
+async fn an_emit_to_the_whole_namespace_reaches_every_connected_socket_and_no_other() {
+    let sio = SocketIo::builder().build();
+    sio.namespace("/");
+    sio.namespace("/other");
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut client = sio.test_client();
+        client.connect("/", None).await.unwrap();
+        clients.push(client);
+    }
+    let mut gone = sio.test_client();
+    gone.connect("/", None).await.unwrap();
+    gone.disconnect("/");
+    let mut elsewhere = sio.test_client();
+    elsewhere.connect("/other", None).await.unwrap();
+    // Wait until the server has seen the disconnect.
+    for _ in 0..100 {
+        if sio.of("/").fetch_sockets().await.unwrap().len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    sio.of("/").emit("news", &"for all").await.unwrap();
+    for client in &mut clients {
+        let (name, _, args) = client.recv_event("/").await.unwrap();
+        assert_eq!(name, "news");
+        assert_eq!(args.deserialize::<String>().unwrap(), "for all");
+    }
+    for client in [&mut gone, &mut elsewhere] {
+        let got = client.try_recv_within(Duration::from_millis(50)).await;
+        assert!(got.is_none(), "{got:?}");
+    }
+}

@@ -160,6 +160,11 @@ impl MemoryAdapter {
 
     /// Queues `packet` for every socket `opts` addresses, in one pass over the index.
     fn deliver_all(&self, packet: &Encoded, opts: &BroadcastOptions) -> usize {
+        if opts.rooms.is_empty() && opts.except.is_empty() {
+            if let Some(count) = self.local.deliver_to_every(packet) {
+                return count;
+            }
+        }
         self.each_target(opts, &mut |ids| self.local.deliver_each(ids, packet))
     }
 }

@@ -153,6 +153,14 @@ pub trait LocalSockets: Send + Sync + 'static {
         ids.filter(|id| self.deliver(id, packet)).count()
     }
 
+    /// Queues one encoded packet for every socket connected here, if this view can do
+    /// that without being told their ids (a broadcast to the whole namespace); `None`
+    /// (the default) makes the adapter list them for [`deliver_each`](Self::deliver_each).
+    fn deliver_to_every(&self, packet: &Encoded) -> Option<usize> {
+        let _ = packet;
+        None
+    }
+
     /// Disconnects socket `id` from the namespace (`close`: close the whole connection).
     fn disconnect(&self, id: &str, close: bool);
 
