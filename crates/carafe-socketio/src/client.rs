@@ -1,12 +1,12 @@
 //! One Engine.IO session on the Socket.IO side: decodes its messages and routes each
 //! packet to its namespace, in the order they arrived.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-use crate::adapter::{RestoredSession, Session};
+use crate::adapter::{NameMap, RestoredSession, Session};
 use crate::connection::Connection;
 use crate::error::DisconnectReason;
 use crate::io::SocketIo;
@@ -27,7 +27,7 @@ struct ClientInner {
     /// Packets that arrived while a CONNECT (middleware, recovery) was being handled.
     pending: Mutex<Pending>,
     /// The sockets of this client, by namespace.
-    sockets: Mutex<HashMap<String, Socket>>,
+    sockets: Mutex<NameMap<Socket>>,
     /// Set at the first accepted CONNECT.
     has_connected: std::sync::atomic::AtomicBool,
 }
@@ -162,7 +162,7 @@ impl Client {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn lock_sockets(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+    fn lock_sockets(&self) -> std::sync::MutexGuard<'_, NameMap<Socket>> {
         self.0
             .sockets
             .lock()

@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, Weak};
 use tokio::sync::mpsc;
 
 use crate::adapter::{
-    Adapter, AdapterFactory, BroadcastOptions, IdMap, LocalSockets, Room, Session, SocketId,
+    Adapter, AdapterFactory, BroadcastOptions, IdMap, LocalSockets, NameMap, Room, Session,
+    SocketId,
 };
 use crate::error::{ConnectError, DisconnectReason};
 use crate::handler::{
@@ -42,7 +43,7 @@ pub struct Namespace(pub(crate) Arc<NsInner>);
 /// What a namespace does with its sockets: shared by a dynamic parent and its children.
 #[derive(Default)]
 pub(crate) struct Handlers {
-    events: RwLock<HashMap<String, ErasedEventHandler>>,
+    events: RwLock<NameMap<ErasedEventHandler>>,
     any: RwLock<Option<ErasedEventHandler>>,
     connect: RwLock<Vec<ConnectHandler>>,
     middleware: RwLock<Vec<Middleware>>,

@@ -43,6 +43,11 @@ pub(crate) type IdMap<V> = std::collections::HashMap<SocketId, V, IdHasher>;
 /// A set of socket ids.
 pub(crate) type IdSet = std::collections::HashSet<SocketId, IdHasher>;
 
+/// A small map looked up by name on every packet (a namespace's event handlers, a
+/// client's namespaces), with the same hasher: its keys are inserted by the server, so
+/// a client's names can only be looked up, never flood it.
+pub(crate) type NameMap<V> = std::collections::HashMap<String, V, IdHasher>;
+
 /// What an adapter request returns: a boxed future, so the trait stays object-safe.
 pub type AdapterFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AdapterError>> + Send + 'a>>;
 

@@ -368,17 +368,43 @@ fn parse_array(text: &Bytes, payload: Range<usize>, why: &'static str) -> Result
     if slice.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'[') {
         return Err(ParseError::InvalidPayload(why));
     }
-    let items: Vec<&RawValue> =
-        serde_json::from_slice(slice).map_err(|_| ParseError::InvalidPayload("not json"))?;
-    let items = items
-        .iter()
-        .map(|item| offset_in(slice, item.get(), 0))
-        .collect();
+    let mut json = serde_json::Deserializer::from_slice(slice);
+    let items = serde::de::DeserializeSeed::deserialize(ItemRanges(slice), &mut json)
+        .and_then(|items| json.end().map(|()| items))
+        .map_err(|_| ParseError::InvalidPayload("not json"))?;
     Ok(Args {
         json: text.slice(payload),
         items,
         attachments: Vec::new(),
     })
+}
+
+/// Reads a JSON array straight into the byte ranges of its items within the array's
+/// slice: each item is validated as it is skipped, and nothing is kept but the ranges.
+struct ItemRanges<'a>(&'a [u8]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for ItemRanges<'_> {
+    type Value = Vec<Range<usize>>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, json: D) -> Result<Self::Value, D::Error> {
+        json.deserialize_seq(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ItemRanges<'_> {
+    type Value = Vec<Range<usize>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4).min(16));
+        while let Some(item) = seq.next_element::<&'de RawValue>()? {
+            items.push(offset_in(self.0, item.get(), 0));
+        }
+        Ok(items)
+    }
 }
 
 fn parse_event(
