@@ -64,6 +64,10 @@ impl<T: DeserializeOwned> Form<T> {
 
 /// Deserializes urlencoded `bytes` into `T`; `400` naming the field that failed.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, HttpError> {
+    // Plain first; only a form that fails is decoded again with path tracking.
+    if let Ok(value) = serde_html_form::from_bytes(bytes) {
+        return Ok(value);
+    }
     let deserializer = serde_html_form::Deserializer::from_bytes(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
